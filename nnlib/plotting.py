@@ -13,6 +13,7 @@ __all__ = [
     "COLORS",
     "SEQUENTIAL_CMAP",
     "DIVERGING_CMAP",
+    "class_cmap",
     "use_course_style",
     "new_figure",
     "show_images",
@@ -31,6 +32,16 @@ PALETTE = {
 COLORS = [PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "yellow")]
 SEQUENTIAL_CMAP = "viridis"
 DIVERGING_CMAP = "RdBu_r"
+
+
+
+def class_cmap():
+    """Orange (class 0) through white to blue (class 1): the colours of the class markers."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list(
+        "course_classes", [PALETTE["orange"], "#FFFFFF", PALETTE["blue"]])
+
 
 _STYLE = {
     "figure.figsize": (6.0, 4.0),

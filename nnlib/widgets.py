@@ -8,25 +8,47 @@ the redrawn figure as a PNG. Keeping ``update`` a plain function lets the
 benchmark time every view headless (``LiveView.render``) and lets tests sweep
 controls to their extremes.
 
+Speed: drawing text (tick labels, legends) costs most of a redraw, so a view
+may name its ``dynamic`` artists, the ones ``update`` changes. The rest of the
+figure is then drawn once and cached, and each redraw only restores that
+background and draws the dynamic artists ("blitting", as in matplotlib's
+animations): typically 10-30 ms instead of 100-200 ms. Controls listed in
+``static_controls`` change the cached part too (a colour bar's range, say),
+so moving one of them redraws the whole figure.
+
 ``update`` may return a short message ("diverged: the loss exceeded 1e6"),
 shown under the figure. An unexpected exception is also shown there, in one
 line, instead of a traceback in the middle of the lesson.
 """
 
+import contextlib
 import io
 import time
 
 __all__ = ["LiveView", "figure_png"]
 
 
-def figure_png(fig):
-    """Render a matplotlib figure to PNG bytes with the Agg backend."""
+def _agg_canvas(fig):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    return fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+
+
+def _encode_png(canvas):
+    from PIL import Image
+
+    width, height = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
-    canvas.print_png(buf)
+    image.save(buf, format="png", compress_level=1)  # fast; size barely changes
     return buf.getvalue()
+
+
+def figure_png(fig):
+    """Render a whole matplotlib figure to PNG bytes with the Agg backend."""
+    canvas = _agg_canvas(fig)
+    canvas.draw()
+    return _encode_png(canvas)
 
 
 class LiveView:
@@ -38,13 +60,26 @@ class LiveView:
             control; changes the figure's artists in place.
         controls: dict name -> ipywidgets control (anything with ``.value``).
         title: a short name, used in the text shown where widgets cannot run.
+        dynamic: the artists ``update`` changes; enables cached redraws (see
+            the module doc). ``None`` redraws the whole figure every time.
+        static_controls: names of controls whose change alters the rest of
+            the figure (axis limits, colour bar), forcing a full redraw.
+        extra_widgets: widgets shown with the controls but not passed to
+            ``update`` (a preset menu, say).
     """
 
-    def __init__(self, fig, update, controls, title="interactive view"):
+    def __init__(self, fig, update, controls, title="interactive view", dynamic=None,
+                 static_controls=(), extra_widgets=()):
         self.fig = fig
+        self.dynamic = sorted(dynamic, key=lambda a: a.get_zorder()) if dynamic else None
+        self.static_controls = tuple(static_controls)
+        self._background = None
+        self._static_key = None
         self.update = update
         self.controls = dict(controls)
+        self.extra_widgets = list(extra_widgets)  # shown with the controls, not passed on
         self.title = title
+        self._holding = False
         self.message = ""
         self.last_seconds = 0.0
         self._png = None
@@ -68,12 +103,32 @@ class LiveView:
         except Exception as error:  # shown to the learner in one line, see module doc
             message = f"Could not draw this setting ({type(error).__name__}: {error})"
         self.message = message or ""
-        self._png = figure_png(self.fig)
+        self._png = self._draw(values)
         if self._widget is not None:  # keep a displayed view in step
             self._image.value = self._png
             self._label.value = self._message_html()
         self.last_seconds = time.perf_counter() - start
         return self._png
+
+    def _draw(self, values):
+        if self.dynamic is None:
+            return figure_png(self.fig)
+        canvas = _agg_canvas(self.fig)
+        static_key = tuple(values[name] for name in self.static_controls)
+        if self._background is None or static_key != self._static_key:
+            for artist in self.dynamic:
+                artist.set_animated(True)  # left out of the full draw, drawn below
+            canvas.draw()
+            # Keep the layout of the first draw: re-solving it costs ~60 ms a redraw.
+            self.fig.set_layout_engine("none")
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            self._static_key = static_key
+        else:
+            canvas.restore_region(self._background)
+        for artist in self.dynamic:
+            if artist.get_visible():
+                self.fig.draw_artist(artist)
+        return _encode_png(canvas)
 
     @property
     def png(self):
@@ -89,12 +144,24 @@ class LiveView:
             self._label = W.HTML(self._message_html())
             for control in self.controls.values():
                 control.observe(self._on_change, names="value")
-            box = W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap"))
+            box = W.HBox(self.extra_widgets + list(self.controls.values()),
+                         layout=W.Layout(flex_flow="row wrap"))
             self._widget = W.VBox([box, self._image, self._label])
         return self._widget
 
+    @contextlib.contextmanager
+    def hold(self):
+        """Change several controls at once with a single redraw at the end (presets)."""
+        self._holding = True
+        try:
+            yield self
+        finally:
+            self._holding = False
+            self.render()
+
     def _on_change(self, _change):
-        self.render()
+        if not self._holding:
+            self.render()
 
     def _message_html(self):
         if not self.message:

@@ -22,12 +22,17 @@ solutions live in the repository's ``solutions/`` folder.
 """
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 __all__ = ["Case", "Mistake", "Exercise", "CheckResult"]
+
+
+class _AdaptError(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,15 @@ class Exercise:
         mistakes: ``Mistake`` objects, checked in order.
         shape_names: optional names for the output's axes, e.g. ``("B", "K")``.
         sign_hint / scale_hint: wording for a sign flip or a constant factor.
+        adapt: turns an answer with structure (a pair ``(w, b)``, say) into one
+            array before comparing; if it raises, ``adapt_hint`` is shown.
         rtol, atol: tolerances for "equal".
     """
 
     def __init__(self, name, reference, cases, mistakes=(), shape_names=None,
                  sign_hint="the values have the wrong sign",
                  scale_hint="the values are off by a constant factor of {factor:.3g}",
+                 adapt=None, adapt_hint="the answer does not have the expected form",
                  rtol=1e-6, atol=1e-8):
         if not cases:
             raise ValueError(f"exercise {name!r} needs at least one case")
@@ -88,6 +96,8 @@ class Exercise:
         self.shape_names = shape_names
         self.sign_hint = sign_hint
         self.scale_hint = scale_hint
+        self.adapt = adapt
+        self.adapt_hint = adapt_hint
         self.rtol, self.atol = rtol, atol
 
     def check(self, fn):
@@ -109,15 +119,19 @@ class Exercise:
 
     def _call(self, fn, case):
         with np.errstate(all="ignore"):
-            return fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+            out = fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        return out if self.adapt is None or out is None else self.adapt(out)
 
     def _check_case(self, fn, case):
         try:
-            got = self._call(fn, case)
+            got = self._learner_call(fn, case)
+        except _AdaptError:
+            return self._fail("form", case, self.adapt_hint)
         except NotImplementedError:
+            name = getattr(fn, "__name__", self.name)
             return self._fail("not-implemented", None,
                               f"not implemented yet: replace `raise NotImplementedError` in "
-                              f"`{self.name}` with your code, then run this cell again")
+                              f"`{name}` with your code, then run this cell again")
         except Exception as error:
             return self._fail("raised", case, f"your function raised {type(error).__name__}: "
                                               f"{error}")
@@ -155,6 +169,16 @@ class Exercise:
         if factor is not None:
             return self._fail("scale", case, self.scale_hint.format(factor=factor))
         return self._fail("values", case, self._first_difference(got_arr, expected_arr))
+
+    def _learner_call(self, fn, case):
+        with np.errstate(all="ignore"):
+            out = fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        if out is None or self.adapt is None:
+            return out
+        try:
+            return self.adapt(out)
+        except Exception as error:
+            raise _AdaptError from error
 
     # -- helpers -----------------------------------------------------------------------------
 
