@@ -149,6 +149,24 @@ class LiveView:
             self._widget = W.VBox([box, self._image, self._label])
         return self._widget
 
+    def sweep(self):
+        """Settings that visit every control's extremes: its min, middle and max, or each option.
+
+        One control moves at a time from the current values; the benchmark times these
+        renders and the tests check that none of them fails.
+        """
+        base = self.values()
+        settings = [dict(base)]
+        for name, control in self.controls.items():
+            if hasattr(control, "options"):
+                values = [o[1] if isinstance(o, tuple) else o for o in control.options]
+            else:
+                lo, hi = control.min, control.max
+                mid = type(control.value)((lo + hi) / 2)
+                values = [lo, mid, hi]
+            settings += [{**base, name: value} for value in values]
+        return settings
+
     @contextlib.contextmanager
     def hold(self):
         """Change several controls at once with a single redraw at the end (presets)."""

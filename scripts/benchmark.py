@@ -1,11 +1,15 @@
 """Run every notebook in a fresh kernel and check it against the course's budgets.
 
-    make bench
+    make bench                  # notebooks, then live views
+    python scripts/benchmark.py --views     # live views only
 
 Prints one row per notebook: wall seconds (kernel start to last cell), the
 kernel's peak resident memory, and whether both are within budget (60 s,
-1.5 GB: what a 2-core laptop and Binder's 2 GB give). Exits 1 if any notebook
-fails or misses a budget. Budgets are checked here, not in timed tests.
+1.5 GB: what a 2-core laptop and Binder's 2 GB give). Then every registered
+live view (``nnlib.views.VIEWS``) is rendered headless over a sweep of its
+controls' extremes: median and 95th-percentile redraw time against the 100 ms
+budget of a live view. Exits 1 if anything fails or misses a budget. Budgets
+are checked here, not in timed tests.
 """
 
 import sys
@@ -15,9 +19,43 @@ from notebook_runner import execute_notebook
 
 MAX_SECONDS = 60.0
 MAX_MEMORY_MB = 1536.0
+MAX_VIEW_MS = 100.0
+
+
+def print_table(header, rows):
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)))
+
+
+def bench_views(repeats=3):
+    """Median and p95 redraw time of every registered view over its sweep."""
+    import numpy as np
+
+    from nnlib.views import VIEWS, load_view
+
+    rows, ok = [], True
+    for name in VIEWS:
+        view = load_view(name)
+        times, errors = [], 0
+        for _ in range(repeats):
+            for settings in view.sweep():
+                view.render(**settings)
+                times.append(view.last_seconds * 1000)
+                errors += view.message.startswith("Could not draw")
+        median, p95 = np.median(times), np.percentile(times, 95)
+        within = median <= MAX_VIEW_MS and not errors
+        ok &= within
+        rows.append((name, len(times), f"{median:.0f}", f"{p95:.0f}", errors,
+                     "pass" if within else "OVER"))
+    print_table(("live view", "renders", "median ms", "p95 ms", "errors",
+                 f"budget (median <= {MAX_VIEW_MS:.0f} ms)"), rows)
+    return ok
 
 
 def main(paths):
+    if paths == ["--views"]:
+        return 0 if bench_views() else 1
     paths = paths or sorted(str(p) for p in Path("notebooks").glob("*.ipynb"))
     rows, ok = [], True
     for path in paths:
@@ -32,11 +70,10 @@ def main(paths):
         memory = f"{peak_mb:.0f}" if peak_mb is not None else "n/a"
         rows.append((Path(path).name, f"{seconds:.1f}", memory, "pass" if within else "OVER"))
 
-    header = ("notebook", "wall s", "peak MB", f"budget (<= {MAX_SECONDS:.0f} s, "
-              f"<= {MAX_MEMORY_MB:.0f} MB)")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
-    for row in [header, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)))
+    print_table(("notebook", "wall s", "peak MB", f"budget (<= {MAX_SECONDS:.0f} s, "
+                 f"<= {MAX_MEMORY_MB:.0f} MB)"), rows)
+    print()
+    ok &= bench_views()
     return 0 if ok else 1
 
 

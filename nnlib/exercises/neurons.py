@@ -89,3 +89,9 @@ xor_network = Exercise(
     ],
     shape_names=("B",),
 )
+
+# The published solutions, and which function there answers which exercise
+# (tests/test_exercises.py checks every pair, and every listed mistake).
+SOLUTIONS_FILE = "01_neurons.py"
+EXERCISES = {"weighted_sum": weighted_sum, "perceptron_step": perceptron_rule,
+             "xor_network": xor_network}

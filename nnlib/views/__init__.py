@@ -9,4 +9,16 @@ for the benchmark and the tests: adding a view is a one-entry change.
 VIEWS = {
     "neuron explorer": "nnlib.views.neurons:neuron_explorer",
     "two-layer XOR": "nnlib.views.neurons:xor_network_explorer",
+    "activation explorer": "nnlib.views.activations:activation_explorer",
+    "depth and initialization": "nnlib.views.activations:depth_explorer",
+    "loss explorer": "nnlib.views.losses:loss_explorer",
+    "outlier fit": "nnlib.views.losses:outlier_fit_explorer",
 }
+
+
+def load_view(name):
+    """Build the registered view called ``name`` (a key of ``VIEWS``)."""
+    from importlib import import_module
+
+    module, function = VIEWS[name].split(":")
+    return getattr(import_module(module), function)()
