@@ -12,7 +12,8 @@ def test_signal_propagation_gradients_equal_torch(activation):
     h0 = rng.standard_normal((5, 6))
     ws = [torch.tensor(w, requires_grad=True) for w in stats.weights]
     fn = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
-          "gelu": torch.nn.functional.gelu, "leaky_relu": torch.nn.functional.leaky_relu}[activation]
+          "gelu": torch.nn.functional.gelu,
+          "leaky_relu": torch.nn.functional.leaky_relu}[activation]
     h = torch.tensor(h0)
     for w in ws:
         h = fn(h @ w)

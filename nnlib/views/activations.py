@@ -30,7 +30,8 @@ def activation_explorer():
                       fontsize=9, bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.7"})
     ax.axhline(0, color="0.4", lw=0.8)
     ax.set(xlabel="input $x$", ylabel="output")
-    ax.fill_between([], [], color="0.6", alpha=0.35, label="saturated: $|\\varphi'| < 10\\%$ of max")
+    saturated_label = "saturated: $|\\varphi'| < 10\\%$ of max"
+    ax.fill_between([], [], color="0.6", alpha=0.35, label=saturated_label)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=9)
 
     def update(activation, x):
@@ -90,7 +91,8 @@ def depth_explorer():
     fig, (ax_h, ax_g, ax_n) = new_figure(1, 3, figsize=(11.5, 4.2))
     extent = (LOG_BINS[0], LOG_BINS[-1], 0.5, MAX_DEPTH + 0.5)
     images = []
-    panels = ((ax_h, "activations $|h_l|$"), (ax_g, r"weight gradients $|\partial L/\partial W_l|$"))
+    panels = ((ax_h, "activations $|h_l|$"),
+              (ax_g, r"weight gradients $|\partial L/\partial W_l|$"))
     for ax, what in panels:
         images.append(ax.imshow(np.full((MAX_DEPTH, len(LOG_BINS) - 1), np.nan), origin="lower",
                                 extent=extent, aspect="auto", cmap="viridis", vmin=0, vmax=0.5,
