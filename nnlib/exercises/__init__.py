@@ -112,7 +112,7 @@ class Exercise:
                               f"the checker itself failed ({type(error).__name__}: {error}); "
                               "please report this")
         labels = ", ".join(case.label for case in self.cases)
-        return CheckResult(True, f"✅ {self.name}: correct on all {len(self.cases)} cases "
+        return CheckResult(True, f"✔ {self.name}: correct on all {len(self.cases)} cases "
                                  f"({labels}).")
 
     # -- one case ----------------------------------------------------------------------------
@@ -184,7 +184,7 @@ class Exercise:
 
     def _fail(self, diagnosis, case, text):
         where = f" on case {case.label}" if case is not None else ""
-        return CheckResult(False, f"❌ {self.name}{where}: {text}.".replace("..", "."), diagnosis)
+        return CheckResult(False, f"✘ {self.name}{where}: {text}.".replace("..", "."), diagnosis)
 
     @staticmethod
     def _as_array(value):
