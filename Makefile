@@ -45,7 +45,7 @@ unit: setup
 
 notebooks: setup
 	$(PY) -m pytest --nbval notebooks --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
-		--nbval-cell-timeout=120 -q -n 2 --dist loadfile -p no:randomly
+		--nbval-cell-timeout=120 -q -n 2 --dist loadfile
 
 bench: setup
 	$(PY) scripts/benchmark.py

@@ -18,8 +18,8 @@ def numerical_gradient(f, x, h=1e-6):
     """Centred-difference gradient of a scalar function ``f`` at array ``x``.
 
     Args:
-        f: callable taking no arguments or the array itself and returning a
-            scalar; it must read ``x`` (which is perturbed in place).
+        f: callable ``f(x) -> scalar``. ``x`` is perturbed in place, so a
+            closure that reads ``x`` directly works too.
         x: float64 ndarray of any shape, perturbed in place one entry at a time
             and restored afterwards (also if ``f`` raises).
         h: step size, a positive float.
@@ -38,8 +38,7 @@ def numerical_gradient(f, x, h=1e-6):
         raise ValueError(f"h must be a positive number, got {h!r}")
 
     def value():
-        out = f(x) if _takes_argument(f) else f()
-        out = np.asarray(out)
+        out = np.asarray(f(x))
         if out.size != 1:
             raise ValueError(f"f must return a scalar, got an array of shape {out.shape}")
         return float(out.reshape(()))
@@ -68,14 +67,3 @@ def relative_error(a, b, floor=1e-12):
     scale = np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)
     return float(np.max(np.abs(a - b) / scale)) if a.size else 0.0
 
-
-def _takes_argument(f):
-    import inspect
-
-    try:
-        params = inspect.signature(f).parameters.values()
-    except (TypeError, ValueError):
-        return True
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    required = [p for p in positional if p.default is p.empty]
-    return bool(required) or any(p.kind == p.VAR_POSITIONAL for p in params)

@@ -152,7 +152,8 @@ class LiveView:
     def sweep(self):
         """Settings that visit every control's extremes: its min, middle and max, or each option.
 
-        One control moves at a time from the current values; the benchmark times these
+        One control moves at a time from the current values; then every slider sits at
+        its minimum, and then at its maximum, together. The benchmark times these
         renders and the tests check that none of them fails.
         """
         base = self.values()
@@ -165,6 +166,9 @@ class LiveView:
                 mid = type(control.value)((lo + hi) / 2)
                 values = [lo, mid, hi]
             settings += [{**base, name: value} for value in values]
+        sliders = {n: c for n, c in self.controls.items() if not hasattr(c, "options")}
+        for end in ("min", "max"):
+            settings.append({**base, **{n: getattr(c, end) for n, c in sliders.items()}})
         return settings
 
     @contextlib.contextmanager

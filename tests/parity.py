@@ -109,7 +109,7 @@ def check_pair_numerically(
     grads = _as_tuple(backward(dout.copy(), cache))
 
     for name, grad in zip(grad_names, grads):
-        def scalar():
+        def scalar(_):
             value, _ = forward(**{k: v.copy() for k, v in inputs.items()}, **kwargs)
             return float(np.sum(np.asarray(value) * dout))
 

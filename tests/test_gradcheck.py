@@ -8,7 +8,7 @@ def test_matches_known_gradient_and_restores_x():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((3, 4))
     before = x.copy()
-    grad = numerical_gradient(lambda: np.sum(np.sin(x) * x), x)
+    grad = numerical_gradient(lambda v: np.sum(np.sin(v) * v), x)
     np.testing.assert_allclose(grad, np.cos(before) * before + np.sin(before), rtol=1e-7)
     np.testing.assert_array_equal(x, before)
 
@@ -33,7 +33,7 @@ def test_error_is_u_shaped_in_h():
     # Truncation error dominates for large h, rounding for tiny h.
     x = np.array([0.7])
     exact = np.exp(0.7)
-    errors = {h: abs(numerical_gradient(lambda: np.exp(x[0]), x, h=h)[0] - exact)
+    errors = {h: abs(numerical_gradient(lambda v: np.exp(v[0]), x, h=h)[0] - exact)
               for h in (1e-1, 1e-5, 1e-13)}
     assert errors[1e-5] < errors[1e-1] / 1e3
     assert errors[1e-5] < errors[1e-13] / 10

@@ -118,13 +118,19 @@ class Exercise:
     # -- one case ----------------------------------------------------------------------------
 
     def _call(self, fn, case):
+        """``fn`` on a fresh copy of the case's arguments, its answer passed through ``adapt``."""
         with np.errstate(all="ignore"):
             out = fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-        return out if self.adapt is None or out is None else self.adapt(out)
+        if out is None or self.adapt is None:
+            return out
+        try:
+            return self.adapt(out)
+        except Exception as error:
+            raise _AdaptError from error
 
     def _check_case(self, fn, case):
         try:
-            got = self._learner_call(fn, case)
+            got = self._call(fn, case)
         except _AdaptError:
             return self._fail("form", case, self.adapt_hint)
         except NotImplementedError:
@@ -170,21 +176,11 @@ class Exercise:
             return self._fail("scale", case, self.scale_hint.format(factor=factor))
         return self._fail("values", case, self._first_difference(got_arr, expected_arr))
 
-    def _learner_call(self, fn, case):
-        with np.errstate(all="ignore"):
-            out = fn(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-        if out is None or self.adapt is None:
-            return out
-        try:
-            return self.adapt(out)
-        except Exception as error:
-            raise _AdaptError from error
-
     # -- helpers -----------------------------------------------------------------------------
 
     def _fail(self, diagnosis, case, text):
         where = f" on case {case.label}" if case is not None else ""
-        return CheckResult(False, f"✘ {self.name}{where}: {text}.".replace("..", "."), diagnosis)
+        return CheckResult(False, f"✘ {self.name}{where}: {text.rstrip('.')}.", diagnosis)
 
     @staticmethod
     def _as_array(value):

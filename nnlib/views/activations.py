@@ -89,6 +89,7 @@ def depth_explorer():
     from matplotlib.ticker import MaxNLocator
 
     fig, (ax_h, ax_g, ax_n) = new_figure(1, 3, figsize=(11.5, 4.2))
+    fig.get_layout_engine().set(w_pad=0.15)  # room between the colour bar and the last panel
     extent = (LOG_BINS[0], LOG_BINS[-1], 0.5, MAX_DEPTH + 0.5)
     images = []
     panels = ((ax_h, "activations $|h_l|$"),

@@ -6,7 +6,7 @@ from nnlib.perceptron import LOGIC_GATES, LOGIC_INPUTS, step
 from nnlib.plotting import PALETTE, class_cmap, new_figure
 from nnlib.widgets import LiveView
 
-__all__ = ["neuron_explorer", "xor_network_explorer", "NEURON_ACTIVATIONS"]
+__all__ = ["neuron_explorer", "xor_network_explorer"]
 
 LIMITS = (-0.5, 1.5)
 GRID = 50  # heatmaps stay around 50 x 50 so a redraw takes milliseconds
@@ -19,8 +19,6 @@ def _activations():
     return {"step": (step, (0.0, 1.0)), "sigmoid": (sigmoid, (0.0, 1.0)),
             "tanh": (tanh, (-1.0, 1.0)), "relu": (relu, (0.0, 3.0))}
 
-
-NEURON_ACTIVATIONS = ("step", "sigmoid", "tanh", "relu")
 
 
 def _grid():
@@ -128,7 +126,7 @@ def neuron_explorer():
     controls = {
         "w1": _slider(1.0, "weight w1"), "w2": _slider(1.0, "weight w2"),
         "b": _slider(-0.5, "bias b"),
-        "activation": W.Dropdown(options=NEURON_ACTIVATIONS, value="step",
+        "activation": W.Dropdown(options=list(activations), value="step",
                                  description="activation", layout=W.Layout(width="200px")),
         "gate": W.Dropdown(options=list(LOGIC_GATES), value="AND", description="gate",
                            layout=W.Layout(width="160px")),
