@@ -30,14 +30,19 @@ __version__ = "0.1.0"
 # Add a module here when it is written (tests/test_package.py imports each one).
 _SUBMODULES = (
     "activations",
+    "autograd",
     "course",
     "data",
     "exercises",
     "gradcheck",
     "init",
+    "layers",
     "losses",
+    "mlp",
+    "optim",
     "perceptron",
     "plotting",
+    "regularization",
     "views",
     "widgets",
 )

@@ -25,7 +25,7 @@ import contextlib
 import io
 import time
 
-__all__ = ["LiveView", "figure_png"]
+__all__ = ["LiveView", "TrainerView", "TrainingMonitor", "figure_png"]
 
 
 def _agg_canvas(fig):
@@ -42,6 +42,14 @@ def _encode_png(canvas):
     buf = io.BytesIO()
     image.save(buf, format="png", compress_level=1)  # fast; size barely changes
     return buf.getvalue()
+
+
+def _call(function, values):
+    """``function(**values)``'s message, or a one-line description of its exception."""
+    try:
+        return function(**values) or ""
+    except Exception as error:  # shown to the learner in one line, see module doc
+        return f"Could not draw this setting ({type(error).__name__}: {error})"
 
 
 def figure_png(fig):
@@ -66,13 +74,16 @@ class LiveView:
             the figure (axis limits, colour bar), forcing a full redraw.
         extra_widgets: widgets shown with the controls but not passed to
             ``update`` (a preset menu, say).
+        static_key: ``static_key() -> hashable``, called after ``update``; a
+            change forces a full redraw (a loss axis that grew, say).
     """
 
     def __init__(self, fig, update, controls, title="interactive view", dynamic=None,
-                 static_controls=(), extra_widgets=()):
+                 static_controls=(), extra_widgets=(), static_key=None):
         self.fig = fig
         self.dynamic = sorted(dynamic, key=lambda a: a.get_zorder()) if dynamic else None
         self.static_controls = tuple(static_controls)
+        self.static_key = static_key
         self._background = None
         self._static_key = None
         self.update = update
@@ -98,11 +109,7 @@ class LiveView:
         """
         start = time.perf_counter()
         values = {**self.values(), **overrides}
-        try:
-            message = self.update(**values)
-        except Exception as error:  # shown to the learner in one line, see module doc
-            message = f"Could not draw this setting ({type(error).__name__}: {error})"
-        self.message = message or ""
+        self.message = _call(self.update, values)
         self._png = self._draw(values)
         if self._widget is not None:  # keep a displayed view in step
             self._image.value = self._png
@@ -115,6 +122,8 @@ class LiveView:
             return figure_png(self.fig)
         canvas = _agg_canvas(self.fig)
         static_key = tuple(values[name] for name in self.static_controls)
+        if self.static_key is not None:
+            static_key += (self.static_key(),)
         if self._background is None or static_key != self._static_key:
             for artist in self.dynamic:
                 artist.set_animated(True)  # left out of the full draw, drawn below
@@ -201,4 +210,201 @@ class LiveView:
         bundle = bundle[0] if isinstance(bundle, tuple) else bundle
         bundle["image/png"] = base64.b64encode(self._png).decode("ascii")
         bundle["text/plain"] = f"[{self.title}: run the notebook in JupyterLab to interact]"
+        return bundle
+
+
+class TrainerView(LiveView):
+    """A live view of a model that trains: play / pause, step and reset.
+
+    The view keeps training state (a model, its optimizer, a loss history) in
+    the caller's closures. Three plain functions drive it:
+
+    * ``reset(**values)`` builds fresh state from the controls' values;
+    * ``step(**values)`` trains for one frame (a few optimizer steps);
+    * ``update(**values)`` draws the current state, as for any ``LiveView``.
+
+    Changing one of the ``reset_controls`` (the data set, the network's
+    shape) rebuilds the state; the other controls (learning rate, penalties)
+    act from the next step on, as in TensorFlow Playground. ``advance()`` is
+    one tick of "play": a step and a redraw, timed in ``last_seconds``, so the
+    benchmark can measure updates per second headless.
+
+    In Jupyter, a ``Play`` widget ticks every ``interval_ms`` in the browser;
+    a tick that arrives while the kernel is still busy with the previous
+    frame is dropped rather than queued, so pausing takes effect at once and
+    the view never lags behind.
+    """
+
+    def __init__(self, fig, update, controls, step, reset, reset_controls=(), interval_ms=70,
+                 **kwargs):
+        import ipywidgets as W
+
+        self._step = step
+        self._reset = reset
+        self.reset_controls = tuple(reset_controls)
+        self._built_for = None
+        self.frames = 0
+        self.interval_ms = interval_ms
+        self._last_tick_end = 0.0
+        self.play = W.Play(value=0, min=0, max=10**9, interval=interval_ms, show_repeat=False,
+                           description="play / pause")
+        self.step_button = W.Button(description="step", icon="step-forward",
+                                    layout=W.Layout(width="80px"))
+        self.reset_button = W.Button(description="reset", icon="refresh",
+                                     layout=W.Layout(width="80px"))
+        self.play.observe(self._on_tick, names="value")
+        self.step_button.on_click(lambda _: self.advance())
+        self.reset_button.on_click(lambda _: self.reset())
+        extra = [self.play, self.step_button, self.reset_button, *kwargs.pop("extra_widgets", ())]
+        super().__init__(fig, update, controls, extra_widgets=extra, **kwargs)
+
+    def _ensure_state(self, values):
+        key = tuple(values[name] for name in self.reset_controls)
+        if key != self._built_for:
+            self._reset(**values)
+            self._built_for = key
+            self.frames = 0
+
+    def render(self, **overrides):
+        self._ensure_state({**self.values(), **overrides})
+        return super().render(**overrides)
+
+    def reset(self):
+        """Fresh state from the current controls (a new initialization), then redraw."""
+        self._built_for = None
+        return self.render()
+
+    def advance(self, frames=1, **overrides):
+        """Train for ``frames`` frames, then redraw once; returns the PNG.
+
+        ``last_seconds`` times the training and the drawing together: the
+        budget for a trainer is 100 ms, at least 10 updates per second.
+        """
+        start = time.perf_counter()
+        values = {**self.values(), **overrides}
+        self._ensure_state(values)
+        message = ""
+        for _ in range(frames):
+            message = _call(self._step, values)
+            self.frames += 1
+            if message:
+                break
+        png = super().render(**overrides)
+        if message and not self.message:
+            self.message = message
+            if self._widget is not None:
+                self._label.value = self._message_html()
+        self.last_seconds = time.perf_counter() - start
+        return png
+
+    def _on_tick(self, _change):
+        # A tick that queued up while the last frame was being computed comes in
+        # right after it: drop it, so that frames never pile up behind the clock.
+        if time.perf_counter() - self._last_tick_end < 0.4 * self.interval_ms / 1000:
+            return
+        self.advance()
+        self._last_tick_end = time.perf_counter()
+
+
+class TrainingMonitor:
+    """A progress bar and a live loss curve for a training loop; silent outside Jupyter.
+
+    Pass one to a training function (``nnlib.mlp.fit(..., progress=monitor)``)
+    or call ``update(step, **metrics)`` yourself. In a notebook it displays
+    itself at the first update and redraws at most every ``every_seconds``;
+    the last update (``step == total``) or ``finish()`` draws the final
+    curves, which the saved notebook keeps.
+
+    Its text form is constant (``[title: N steps]``) so that saved outputs do not
+    depend on timing.
+    """
+
+    def __init__(self, total, title="training", xlabel="epoch", ylabel="loss",
+                 every_seconds=0.3, log_y=False):
+        self.total = int(total)
+        self.title = title
+        self.xlabel, self.ylabel = xlabel, ylabel
+        self.every_seconds = every_seconds
+        self.log_y = log_y
+        self.history = {}
+        self.steps = []
+        self._handle = None
+        self._last_draw = 0.0
+        self._fig = None
+        self._finished = False
+
+    def update(self, step, **metrics):
+        self.steps.append(step)
+        for name, value in metrics.items():
+            self.history.setdefault(name, []).append(float(value))
+        if self._handle is None:
+            self._show()
+        done = step >= self.total
+        if done or time.perf_counter() - self._last_draw > self.every_seconds:
+            self._redraw()
+        if done:
+            self.finish()
+
+    def finish(self):
+        """Draw the final curves (also into the saved notebook)."""
+        if self._finished:
+            return
+        self._finished = True
+        if self._handle is not None:
+            self._redraw()
+            self._handle.update(self)
+
+    def _in_kernel(self):
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+        return shell is not None and getattr(shell, "kernel", None) is not None
+
+    def _show(self):
+        if not self._in_kernel():
+            self._handle = False
+            return
+        import ipywidgets as W
+        from IPython.display import display
+
+        self._bar = W.IntProgress(value=0, min=0, max=self.total, description=self.title,
+                                  style={"description_width": "initial"})
+        self._text = W.HTML("")
+        self._image = W.Image(format="png")
+        self._box = W.VBox([W.HBox([self._bar, self._text]), self._image])
+        self._redraw()
+        self._handle = display(self, display_id=True)
+
+    def _redraw(self):
+        if not self._handle and self._handle is not None:
+            return  # not in a kernel: nothing to draw
+        from nnlib.plotting import COLORS, new_figure
+
+        if self._fig is None:
+            self._fig, self._ax = new_figure(figsize=(6, 2.8))
+        ax = self._ax
+        ax.clear()
+        for color, (name, values) in zip(COLORS, self.history.items()):
+            ax.plot(self.steps[:len(values)], values, color=color, lw=2, label=name)
+        ax.set(xlabel=self.xlabel, ylabel=self.ylabel, xlim=(0, max(self.total, 1)))
+        if self.log_y:
+            ax.set_yscale("log")
+        if self.history:
+            ax.legend(loc="upper right")
+        step = self.steps[-1] if self.steps else 0
+        self._bar.value = min(step, self.total)
+        last = ", ".join(f"{k} {v[-1]:.4g}" for k, v in self.history.items())
+        self._text.value = f"{step}/{self.total} {self.xlabel}s" + (f": {last}" if last else "")
+        self._image.value = figure_png(self._fig)
+        self._last_draw = time.perf_counter()
+
+    def _repr_mimebundle_(self, **kwargs):
+        import base64
+
+        bundle = self._box._repr_mimebundle_(**kwargs)
+        bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+        bundle["image/png"] = base64.b64encode(self._image.value).decode("ascii")
+        bundle["text/plain"] = f"[{self.title}: {self.total} {self.xlabel}s]"
         return bundle
