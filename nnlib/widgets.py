@@ -25,7 +25,7 @@ import contextlib
 import io
 import time
 
-__all__ = ["LiveView", "TrainerView", "TrainingMonitor", "figure_png"]
+__all__ = ["LiveView", "TrainerView", "TrainingMonitor", "figure_png", "slider_range"]
 
 
 def _agg_canvas(fig):
@@ -34,13 +34,16 @@ def _agg_canvas(fig):
     return fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
 
 
-def _encode_png(canvas):
+def _encode_png(canvas, image_format="png"):
     from PIL import Image
 
     width, height = canvas.get_width_height(physical=True)
     image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
-    image.save(buf, format="png", compress_level=1)  # fast; size barely changes
+    if image_format == "jpeg":  # ~5 ms instead of ~30 ms for a large figure: for animations
+        image.convert("RGB").save(buf, format="jpeg", quality=90)
+    else:
+        image.save(buf, format="png", compress_level=1)  # fast; size barely changes
     return buf.getvalue()
 
 
@@ -50,6 +53,14 @@ def _call(function, values):
         return function(**values) or ""
     except Exception as error:  # shown to the learner in one line, see module doc
         return f"Could not draw this setting ({type(error).__name__}: {error})"
+
+
+def slider_range(control):
+    """``(min, middle, max)`` of a slider's values (a log slider's min and max are exponents)."""
+    if hasattr(control, "base"):  # FloatLogSlider
+        return tuple(control.base**e for e in (control.min, (control.min + control.max) / 2,
+                                                control.max))
+    return control.min, (control.min + control.max) / 2, control.max
 
 
 def figure_png(fig):
@@ -76,10 +87,15 @@ class LiveView:
             ``update`` (a preset menu, say).
         static_key: ``static_key() -> hashable``, called after ``update``; a
             change forces a full redraw (a loss axis that grew, say).
+        image_format: ``"png"``, or ``"jpeg"`` for large animated views (encodes
+            about six times faster).
     """
 
     def __init__(self, fig, update, controls, title="interactive view", dynamic=None,
-                 static_controls=(), extra_widgets=(), static_key=None):
+                 static_controls=(), extra_widgets=(), static_key=None, image_format="png"):
+        if image_format not in ("png", "jpeg"):
+            raise ValueError(f"image_format must be 'png' or 'jpeg', got {image_format!r}")
+        self.image_format = image_format
         self.fig = fig
         self.dynamic = sorted(dynamic, key=lambda a: a.get_zorder()) if dynamic else None
         self.static_controls = tuple(static_controls)
@@ -119,7 +135,9 @@ class LiveView:
 
     def _draw(self, values):
         if self.dynamic is None:
-            return figure_png(self.fig)
+            canvas = _agg_canvas(self.fig)
+            canvas.draw()
+            return _encode_png(canvas, self.image_format)
         canvas = _agg_canvas(self.fig)
         static_key = tuple(values[name] for name in self.static_controls)
         if self.static_key is not None:
@@ -137,10 +155,11 @@ class LiveView:
         for artist in self.dynamic:
             if artist.get_visible():
                 self.fig.draw_artist(artist)
-        return _encode_png(canvas)
+        return _encode_png(canvas, self.image_format)
 
     @property
     def png(self):
+        """The last rendered image's bytes (PNG, or JPEG for ``image_format="jpeg"``)."""
         return self._png
 
     @property
@@ -149,7 +168,7 @@ class LiveView:
         if self._widget is None:
             import ipywidgets as W
 
-            self._image = W.Image(value=self._png, format="png")
+            self._image = W.Image(value=self._png, format=self.image_format)
             self._label = W.HTML(self._message_html())
             for control in self.controls.values():
                 control.observe(self._on_change, names="value")
@@ -170,14 +189,16 @@ class LiveView:
         for name, control in self.controls.items():
             if hasattr(control, "options"):
                 values = [o[1] if isinstance(o, tuple) else o for o in control.options]
+            elif isinstance(control.value, bool):  # a checkbox
+                values = [False, True]
             else:
-                lo, hi = control.min, control.max
-                mid = type(control.value)((lo + hi) / 2)
-                values = [lo, mid, hi]
+                lo, mid, hi = slider_range(control)
+                values = [lo, type(control.value)(mid), hi]
             settings += [{**base, name: value} for value in values]
-        sliders = {n: c for n, c in self.controls.items() if not hasattr(c, "options")}
-        for end in ("min", "max"):
-            settings.append({**base, **{n: getattr(c, end) for n, c in sliders.items()}})
+        sliders = {n: slider_range(c) for n, c in self.controls.items()
+                   if not hasattr(c, "options") and not isinstance(c.value, bool)}
+        for end in (0, 2):
+            settings.append({**base, **{n: r[end] for n, r in sliders.items()}})
         return settings
 
     @contextlib.contextmanager
@@ -208,7 +229,7 @@ class LiveView:
 
         bundle = self.widget._repr_mimebundle_(**kwargs)
         bundle = bundle[0] if isinstance(bundle, tuple) else bundle
-        bundle["image/png"] = base64.b64encode(self._png).decode("ascii")
+        bundle[f"image/{self.image_format}"] = base64.b64encode(self._png).decode("ascii")
         bundle["text/plain"] = f"[{self.title}: run the notebook in JupyterLab to interact]"
         return bundle
 
@@ -256,6 +277,7 @@ class TrainerView(LiveView):
         self.step_button.on_click(lambda _: self.advance())
         self.reset_button.on_click(lambda _: self.reset())
         extra = [self.play, self.step_button, self.reset_button, *kwargs.pop("extra_widgets", ())]
+        kwargs.setdefault("image_format", "jpeg")
         super().__init__(fig, update, controls, extra_widgets=extra, **kwargs)
 
     def _ensure_state(self, values):

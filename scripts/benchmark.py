@@ -8,7 +8,8 @@ kernel's peak resident memory, and whether both are within budget (60 s,
 1.5 GB: what a 2-core laptop and Binder's 2 GB give). Then every registered
 live view (``nnlib.views.VIEWS``) is rendered headless over a sweep of its
 controls' extremes: median and 95th-percentile redraw time against the 100 ms
-budget of a live view. Exits 1 if anything fails or misses a budget. Budgets
+budget of a live view, and every animated trainer plays a few dozen ticks:
+updates per second against the budget of 10. Exits 1 if anything fails or misses a budget. Budgets
 are checked here, not in timed tests.
 """
 
@@ -20,6 +21,7 @@ from notebook_runner import execute_notebook
 MAX_SECONDS = 60.0
 MAX_MEMORY_MB = 1536.0
 MAX_VIEW_MS = 100.0
+MIN_UPDATES_PER_SECOND = 10.0
 
 
 def print_table(header, rows):
@@ -50,6 +52,43 @@ def bench_views(repeats=3):
                      "pass" if within else "OVER"))
     print_table(("live view", "renders", "median ms", "p95 ms", "errors",
                  f"budget (median <= {MAX_VIEW_MS:.0f} ms)"), rows)
+    print()
+    return bench_trainers() and ok
+
+
+def bench_trainers(ticks=40):
+    """Updates per second of every animated trainer: one tick = a training step and a redraw.
+
+    Each trainer plays ``ticks`` ticks from its default settings and again from
+    its sweep's all-maximum setting (the biggest network, the strongest
+    regularization), as "play" would in the browser.
+    """
+    import numpy as np
+
+    from nnlib.views import VIEWS, load_view
+    from nnlib.widgets import TrainerView
+
+    rows, ok = [], True
+    for name in VIEWS:
+        view = load_view(name)
+        if not isinstance(view, TrainerView):
+            continue
+        for label, settings in (("default", view.values()), ("all max", view.sweep()[-1])):
+            view.render(**settings)
+            times, errors = [], 0
+            for _ in range(ticks):
+                view.advance(**settings)
+                times.append(view.last_seconds * 1000)
+                errors += view.message.startswith("Could not draw")
+            median, p95 = np.median(times), np.percentile(times, 95)
+            rate = 1000 / median
+            within = rate >= MIN_UPDATES_PER_SECOND and not errors
+            ok &= within
+            rows.append((f"{name} ({label})", ticks, f"{median:.0f}", f"{p95:.0f}",
+                         f"{rate:.1f}", errors, "pass" if within else "UNDER"))
+    if rows:
+        print_table(("trainer", "ticks", "median ms", "p95 ms", "updates/s", "errors",
+                     f"budget (>= {MIN_UPDATES_PER_SECOND:.0f} updates/s)"), rows)
     return ok
 
 
