@@ -302,6 +302,8 @@ def playground():
         return None
 
     dynamic = [mosaic, edges, heat, train_dots, val_dots, train_line, val_line, readout]
-    return TrainerView(fig, update, _controls(), step=step, reset=reset,
+    view = TrainerView(fig, update, _controls(), step=step, reset=reset,
                        reset_controls=RESET_CONTROLS, title="neural-network playground",
                        dynamic=dynamic, static_controls=("depth", "width"), static_key=x_limit)
+    view.state = state  # the model, the data and the loss history, for experiments and tests
+    return view

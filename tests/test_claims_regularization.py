@@ -1,0 +1,92 @@
+"""The regularization notebook's claims hold for several seeds, and the playground survives extremes.
+
+Each seed draws new training points and a new initialization (see
+``nnlib.views.regularization.overfit_experiment``). The thresholds are the ones
+notebooks/06_regularization.ipynb asserts for seed 0.
+"""
+
+import numpy as np
+import pytest
+
+from nnlib.views.playground import playground, playground_data
+from nnlib.views.regularization import near_zero_share, overfit_experiment
+
+SEEDS = range(5)
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def runs(request):
+    seed = request.param
+    return {name: overfit_experiment(seed=seed, **kwargs) for name, kwargs in
+            {"none": {}, "l2": {"l2": 0.01}, "l1": {"l1": 0.003},
+             "dropout": {"dropout": 0.5}}.items()}
+
+
+def test_the_plain_network_overfits(runs):
+    assert runs["none"].train_loss < 0.1
+    assert runs["none"].gap > 0.5
+
+
+def test_l2_and_dropout_shrink_the_gap(runs):
+    assert runs["l2"].gap < 0.5 * runs["none"].gap
+    assert runs["dropout"].gap < 0.75 * runs["none"].gap
+
+
+def test_l1_leaves_more_near_zero_weights_than_l2(runs):
+    l1, l2 = near_zero_share(runs["l1"].model), near_zero_share(runs["l2"].model)
+    assert l1 > 0.9 and l1 > l2 + 0.3
+    assert l2 > near_zero_share(runs["none"].model)
+
+
+def test_early_stopping_would_have_kept_much_better_weights(runs):
+    val = np.array(runs["none"].history.val_loss)
+    assert val.min() < 0.5 * val[-1]
+
+
+@pytest.mark.parametrize("dataset", ["circles", "xor", "moons", "spirals"])
+def test_playground_data_is_balanced_and_scaled(dataset):
+    X, y = playground_data(dataset, noise=0.0, n=300, seed=0)
+    assert X.shape == (300, 2) and set(np.unique(y)) == {0, 1}
+    assert abs(y.mean() - 0.5) < 0.05
+    assert np.isclose(np.abs(X).max(), 1.0, atol=0.05)
+
+
+def test_playground_data_rejects_bad_input():
+    with pytest.raises(ValueError, match="dataset"):
+        playground_data("mnist")
+    with pytest.raises(ValueError, match="noise"):
+        playground_data("moons", noise=-1)
+
+
+@pytest.fixture(scope="module")
+def view():
+    return playground()
+
+
+def test_playground_learns_the_default_problem(view):
+    view.reset()
+    view.render(dataset="circles", optimizer="Adam", lr=0.03)
+    for _ in range(40):
+        view.advance(optimizer="Adam", lr=0.03)
+    assert view.state.train_loss[-1] < 0.2 and view.state.val_loss[-1] < 0.3
+    assert not view.message
+
+
+def test_playground_says_diverged_or_unstable_at_learning_rate_10(view):
+    view.reset()
+    for _ in range(10):
+        view.advance(lr=10.0, optimizer="SGD", depth=8, width=8, activation="relu")
+    assert view.message.startswith(("Diverged", "Unstable")), view.message
+    view.render(depth=2, width=4, activation="tanh")  # a new network trains again
+    assert not view.message
+
+
+def test_playground_extremes_give_messages_not_errors(view):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning floods either
+        for settings in view.sweep():
+            view.render(**settings)
+            view.advance(2, **settings)
+            assert not view.message.startswith("Could not draw"), (settings, view.message)
