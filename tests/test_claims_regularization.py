@@ -1,4 +1,4 @@
-"""The regularization notebook's claims hold for several seeds, and the playground survives extremes.
+"""The regularization notebook's claims hold for several seeds; the playground survives extremes.
 
 Each seed draws new training points and a new initialization (see
 ``nnlib.views.regularization.overfit_experiment``). The thresholds are the ones
