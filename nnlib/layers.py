@@ -69,6 +69,7 @@ def linear_backward(dout, cache):
 
 class DropoutCache(NamedTuple):
     mask: np.ndarray | None  # kept units scaled by 1/(1-p), zeros elsewhere; None = identity
+    shape: tuple  # the input's shape
 
 
 def dropout_forward(x, p, rng, train=True):
@@ -91,20 +92,18 @@ def dropout_forward(x, p, rng, train=True):
     if isinstance(p, bool) or not isinstance(p, int | float | np.floating) or not 0 <= p < 1:
         raise ValueError(f"p must be a drop probability in [0, 1), got {p!r}")
     if not train or p == 0:
-        return x.copy(), DropoutCache(None)
+        return x.copy(), DropoutCache(None, x.shape)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
                         f"got {type(rng).__name__}")
     mask = (rng.random(x.shape) >= p) / (1.0 - p)
-    return x * mask, DropoutCache(mask)
+    return x * mask, DropoutCache(mask, x.shape)
 
 
 def dropout_backward(dout, cache):
     """``dx = dout * mask``: a dropped unit passes no gradient, a kept one is scaled alike."""
     dout = _as_float_array(dout, "dout")
-    if cache.mask is None:
-        return dout.copy()
-    if dout.shape != cache.mask.shape:
-        raise ValueError(f"dout must have the forward output's shape {cache.mask.shape}, "
+    if dout.shape != cache.shape:
+        raise ValueError(f"dout must have the forward output's shape {cache.shape}, "
                          f"got {dout.shape}")
-    return dout * cache.mask
+    return dout.copy() if cache.mask is None else dout * cache.mask

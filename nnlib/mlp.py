@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from nnlib.activations import ACTIVATIONS
-from nnlib.init import init_weights
+from nnlib.init import INIT_SCHEMES, init_weights
 from nnlib.layers import dropout_backward, dropout_forward, linear_backward, linear_forward
 from nnlib.losses import cross_entropy
 from nnlib.regularization import l1_penalty, l2_penalty
@@ -48,16 +48,19 @@ class MLP:
 
     def __init__(self, sizes, activation="relu", dropout=0.0, init=None, seed=0):
         sizes = list(sizes)
-        if len(sizes) < 2 or not all(isinstance(s, int | np.integer) and s >= 1 for s in sizes):
+        if len(sizes) < 2 or not all(isinstance(s, int | np.integer) and not isinstance(s, bool)
+                                     and s >= 1 for s in sizes):
             raise ValueError(f"sizes must list at least two positive integers [D, ..., K], "
                              f"got {sizes!r}")
         if activation not in MLP_ACTIVATIONS:
             raise ValueError(f"activation must be one of {MLP_ACTIVATIONS}, got {activation!r}")
-        if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not (
+        if isinstance(dropout, bool) or not isinstance(dropout, int | float | np.floating) or not (
                 0 <= dropout < 1):
             raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
         if init is None:
             init = "he" if activation in ("relu", "leaky_relu", "gelu") else "xavier"
+        if init not in INIT_SCHEMES:
+            raise ValueError(f"init must be one of {INIT_SCHEMES} or None, got {init!r}")
         self.sizes = [int(s) for s in sizes]
         self.activation = activation
         self.dropout = float(dropout)
@@ -178,6 +181,12 @@ def fit(model, optimizer, x, y, epochs, batch_size=32, x_val=None, y_val=None, l
     y = np.asarray(y)
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    if len(x) == 0:
+        raise ValueError("x must hold at least one example, got an empty array")
+    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if (x_val is None) != (y_val is None):
+        raise ValueError("pass both x_val and y_val (or neither)")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     rng = np.random.default_rng(seed)

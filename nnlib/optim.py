@@ -37,9 +37,11 @@ class Optimizer:
     """The shared part: checked parameters, per-parameter state, and ``step(grads)``."""
 
     def __init__(self, params, lr, weight_decay):
-        if not isinstance(params, dict) or not params:
-            raise TypeError("params must be a non-empty dict name -> numpy array, "
-                            f"got {type(params).__name__}")
+        if not isinstance(params, dict):
+            raise TypeError(f"params must be a dict name -> numpy array, got "
+                            f"{type(params).__name__}")
+        if not params:
+            raise ValueError("params must not be empty: pass the model's parameter dict")
         for name, p in params.items():
             if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
                 raise TypeError(f"params[{name!r}] must be a float numpy array (updated in "
@@ -56,11 +58,14 @@ class Optimizer:
             got = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
             raise ValueError(f"grads must be a dict with the keys {sorted(self.params)}, "
                              f"got {got}")
-        for name, p in self.params.items():
-            g = np.asarray(grads[name], dtype=p.dtype)
+        checked = {}
+        for name, p in self.params.items():  # check every gradient before changing anything
+            checked[name] = g = np.asarray(grads[name], dtype=p.dtype)
             if g.shape != p.shape:
                 raise ValueError(f"grads[{name!r}] must have shape {p.shape} like the "
                                  f"parameter, got {g.shape}")
+        for name, p in self.params.items():
+            g = checked[name]
             if self.weight_decay:
                 g = g + self.weight_decay * p  # the gradient of weight_decay/2 * |p|^2
             self._update(p, g, self.state[name])

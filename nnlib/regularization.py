@@ -75,6 +75,9 @@ class EarlyStopping:
     def __init__(self, patience=10, min_delta=0.0):
         if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 1:
             raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
+        if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) or not (
+                np.isfinite(min_delta) and min_delta >= 0):
+            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
         self.patience = int(patience)
         self.min_delta = float(min_delta)
         self.best_loss = np.inf

@@ -281,15 +281,27 @@ class TrainerView(LiveView):
         super().__init__(fig, update, controls, extra_widgets=extra, **kwargs)
 
     def _ensure_state(self, values):
+        """Rebuild the state if a reset control changed; the error message if that failed."""
         key = tuple(values[name] for name in self.reset_controls)
-        if key != self._built_for:
-            self._reset(**values)
-            self._built_for = key
-            self.frames = 0
+        if key == self._built_for:
+            return ""
+        self.frames = 0
+        error = _call(self._reset, values)
+        self._built_for = None if error else key  # a failed build is tried again next time
+        return error
 
     def render(self, **overrides):
-        self._ensure_state({**self.values(), **overrides})
-        return super().render(**overrides)
+        error = self._ensure_state({**self.values(), **overrides})
+        png = super().render(**overrides)
+        return self._show_error(error) or png
+
+    def _show_error(self, error):
+        """Put ``error`` on the message line (the figure may show an older state)."""
+        if error:
+            self.message = error
+            if self._widget is not None:
+                self._label.value = self._message_html()
+        return None
 
     def reset(self):
         """Fresh state from the current controls (a new initialization), then redraw."""
@@ -304,18 +316,20 @@ class TrainerView(LiveView):
         """
         start = time.perf_counter()
         values = {**self.values(), **overrides}
-        self._ensure_state(values)
+        if error := self._ensure_state(values):
+            png = LiveView.render(self, **overrides)
+            self._show_error(error)
+            self.last_seconds = time.perf_counter() - start
+            return png
         message = ""
         for _ in range(frames):
             message = _call(self._step, values)
             self.frames += 1
             if message:
                 break
-        png = super().render(**overrides)
+        png = LiveView.render(self, **overrides)
         if message and not self.message:
-            self.message = message
-            if self._widget is not None:
-                self._label.value = self._message_html()
+            self._show_error(message)
         self.last_seconds = time.perf_counter() - start
         return png
 
@@ -372,7 +386,7 @@ class TrainingMonitor:
         if self._finished:
             return
         self._finished = True
-        if self._handle is not None:
+        if self._handle:  # None before the first update, False outside a kernel
             self._redraw()
             self._handle.update(self)
 
