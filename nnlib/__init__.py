@@ -43,6 +43,7 @@ _SUBMODULES = (
     "perceptron",
     "plotting",
     "regularization",
+    "surfaces",
     "views",
     "widgets",
 )

@@ -13,6 +13,10 @@ VIEWS = {
     "depth and initialization": "nnlib.views.activations:depth_explorer",
     "loss explorer": "nnlib.views.losses:loss_explorer",
     "outlier fit": "nnlib.views.losses:outlier_fit_explorer",
+    "optimizer landscape": "nnlib.views.optimizers:landscape_explorer",
+    "optimizer race": "nnlib.views.optimizers:optimizer_race",
+    "playground": "nnlib.views.playground:playground",
+    "L1 vs L2 weights": "nnlib.views.regularization:penalty_explorer",
 }
 
 
