@@ -234,6 +234,9 @@ class LiveView:
         return bundle
 
 
+QUEUED_TICK_SECONDS = 0.005
+
+
 class TrainerView(LiveView):
     """A live view of a model that trains: play / pause, step and reset.
 
@@ -253,10 +256,12 @@ class TrainerView(LiveView):
     In Jupyter, a ``Play`` widget ticks every ``interval_ms`` in the browser;
     a tick that arrives while the kernel is still busy with the previous
     frame is dropped rather than queued, so pausing takes effect at once and
-    the view never lags behind.
+    the view never lags behind. A short interval keeps the kernel busy: a
+    frame slower than the interval is followed by the next fresh tick within
+    ``interval_ms``.
     """
 
-    def __init__(self, fig, update, controls, step, reset, reset_controls=(), interval_ms=70,
+    def __init__(self, fig, update, controls, step, reset, reset_controls=(), interval_ms=40,
                  **kwargs):
         import ipywidgets as W
 
@@ -334,9 +339,10 @@ class TrainerView(LiveView):
         return png
 
     def _on_tick(self, _change):
-        # A tick that queued up while the last frame was being computed comes in
-        # right after it: drop it, so that frames never pile up behind the clock.
-        if time.perf_counter() - self._last_tick_end < 0.4 * self.interval_ms / 1000:
+        # A tick that queued up while the last frame was being computed is handled
+        # within a millisecond or two of that frame's end; a fresh tick arrives at a
+        # random moment later. Drop the queued ones so frames never pile up.
+        if time.perf_counter() - self._last_tick_end < QUEUED_TICK_SECONDS:
             return
         self.advance()
         self._last_tick_end = time.perf_counter()
