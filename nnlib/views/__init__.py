@@ -13,6 +13,8 @@ VIEWS = {
     "depth and initialization": "nnlib.views.activations:depth_explorer",
     "loss explorer": "nnlib.views.losses:loss_explorer",
     "outlier fit": "nnlib.views.losses:outlier_fit_explorer",
+    "backprop stepper": "nnlib.views.backprop:backprop_stepper",
+    "gradient check epsilon": "nnlib.views.backprop:epsilon_explorer",
     "optimizer landscape": "nnlib.views.optimizers:landscape_explorer",
     "optimizer race": "nnlib.views.optimizers:optimizer_race",
     "playground": "nnlib.views.playground:playground",
