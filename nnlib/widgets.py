@@ -434,7 +434,7 @@ class TrainingMonitor:
         if self.log_y:
             ax.set_yscale("log")
         if self.history:
-            ax.legend(loc="upper right")
+            ax.legend(loc="best", fontsize=9)
         step = self.steps[-1] if self.steps else 0
         self._bar.value = min(step, self.total)
         last = ", ".join(f"{k} {v[-1]:.4g}" for k, v in self.history.items())

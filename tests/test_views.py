@@ -24,7 +24,8 @@ def test_moving_any_control_changes_the_picture(view):
     first = view.render(**base)
     for name, control in view.controls.items():
         if hasattr(control, "options"):
-            others = [o for o in control.options if o != base[name]]
+            values = [o[1] if isinstance(o, tuple) else o for o in control.options]
+            others = [v for v in values if v != base[name]]
         elif isinstance(base[name], bool):
             others = [not base[name]]
         else:
