@@ -163,7 +163,7 @@ class History(NamedTuple):
 
 
 def fit(model, optimizer, x, y, epochs, batch_size=32, x_val=None, y_val=None, l1=0.0, l2=0.0,
-        seed=0, progress=None):
+        seed=0, progress=None, val_name="validation"):
     """Train ``model`` with ``optimizer`` on ``(x, y)`` for ``epochs`` passes of mini-batches.
 
     Each epoch shuffles the data (seeded), steps once per batch, and records
@@ -173,6 +173,8 @@ def fit(model, optimizer, x, y, epochs, batch_size=32, x_val=None, y_val=None, l
     Args:
         progress: a ``nnlib.widgets.TrainingMonitor`` (or anything with
             ``update(epoch, **metrics)``) to show progress and a live loss curve.
+        val_name: what to call ``(x_val, y_val)`` on that display ("test" when
+            it is the test set).
 
     Returns:
         a ``History``.
@@ -208,7 +210,7 @@ def fit(model, optimizer, x, y, epochs, batch_size=32, x_val=None, y_val=None, l
                             else math.inf)
                 history.val_loss.append(val_loss)
                 history.val_accuracy.append(model.accuracy(x_val, y_val))
-                metrics["validation loss"] = val_loss
+                metrics[f"{val_name} loss"] = val_loss
             if progress is not None:
                 progress.update(epoch + 1, **metrics)
             if not math.isfinite(history.train_loss[-1]):
