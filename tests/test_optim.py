@@ -71,30 +71,20 @@ ADAM_CASES = [
 ]
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("kwargs", SGD_CASES, ids=str)
-def test_sgd_trajectory_equals_torch(kwargs, seed):
-    params = random_params(seed)
-    ours = optim.SGD(params, **kwargs)
-    assert_same_trajectory(ours, lambda p: torch.optim.SGD(p, **kwargs), params,
-                           gradient_sequence(seed))
+TRAJECTORY_CASES = [
+    *[(optim.SGD, torch.optim.SGD, kwargs) for kwargs in SGD_CASES],
+    *[(optim.RMSprop, torch.optim.RMSprop, kwargs) for kwargs in RMSPROP_CASES],
+    *[(optim.Adam, torch.optim.Adam, kwargs) for kwargs in ADAM_CASES],
+]
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("kwargs", RMSPROP_CASES, ids=str)
-def test_rmsprop_trajectory_equals_torch(kwargs, seed):
+@pytest.mark.parametrize("ours_class, torch_class, kwargs", TRAJECTORY_CASES,
+                         ids=[f"{c[0].__name__}-{c[2]}" for c in TRAJECTORY_CASES])
+def test_trajectory_equals_torch(ours_class, torch_class, kwargs, seed):
     params = random_params(seed)
-    ours = optim.RMSprop(params, **kwargs)
-    assert_same_trajectory(ours, lambda p: torch.optim.RMSprop(p, **kwargs), params,
-                           gradient_sequence(seed))
-
-
-@pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("kwargs", ADAM_CASES, ids=str)
-def test_adam_trajectory_equals_torch(kwargs, seed):
-    params = random_params(seed)
-    ours = optim.Adam(params, **kwargs)
-    assert_same_trajectory(ours, lambda p: torch.optim.Adam(p, **kwargs), params,
+    ours = ours_class(params, **kwargs)
+    assert_same_trajectory(ours, lambda p: torch_class(p, **kwargs), params,
                            gradient_sequence(seed))
 
 
