@@ -140,3 +140,11 @@ def test_the_digits_mlp_reaches_the_asserted_accuracy_for_several_seeds(digits, 
     accuracy = model.accuracy(x_test, y_test)
     # Measured 97.8-98.1% for seeds 0-4: a margin of at least two test images over 97%.
     assert accuracy >= DIGITS_THRESHOLD + 0.005, accuracy
+
+
+def test_linear_backward_checker_rejects_a_keepdims_bias_gradient():
+    from nnlib.exercises.backprop import linear_backward
+
+    result = linear_backward.check(
+        lambda dout, x, w: (dout @ w.T, x.T @ dout, dout.sum(axis=0, keepdims=True)))
+    assert not result.passed and "keepdims" in result.message

@@ -23,7 +23,9 @@ def _reference_linear_backward(dout, x, w):
 
 def _triple(out):
     """(dx, dw, db) as one flat array, so that all three are compared at once."""
-    dx, dw, db = out
+    dx, dw, db = (np.asarray(a) for a in out)
+    if db.ndim == 2 and db.shape[0] == 1:  # keepdims=True: (1, M) would hide in the ravel
+        raise ValueError("db must have the shape of b, (M,), not (1, M)")
     return np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in (dx, dw, db)])
 
 
@@ -58,7 +60,8 @@ linear_backward = Exercise(
                 "inside dout, so dw = x.T @ dout"),
     ],
     adapt=_triple,
-    adapt_hint="return three arrays (dx, dw, db), shaped like x (B, D), w (D, M) and (M,)",
+    adapt_hint="return three arrays (dx, dw, db), shaped like x (B, D), w (D, M) and b (M,) "
+               "(sum db without keepdims=True)",
 )
 
 
