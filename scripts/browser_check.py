@@ -97,9 +97,11 @@ def check_notebook(page, port, name):
         sliders, menus = view.locator(".noUi-handle"), view.locator("select")
         before, start = image.get_attribute("src"), time.perf_counter()
         if sliders.count():
-            sliders.first.focus()
-            page.keyboard.press("ArrowRight")
-            page.keyboard.press("ArrowRight")
+            handle = sliders.first
+            at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+            handle.focus()
+            for _ in range(2):  # two key presses, as a person nudging the slider
+                page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
             what = "slider"
         elif menus.count():
             options = menus.first.locator("option").all_inner_texts()
