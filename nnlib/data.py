@@ -47,6 +47,7 @@ __all__ = [
     "data_files",
     "verify_data",
     "load_digits",
+    "standardize",
     "load_mnist",
     "load_fashion_mnist",
     "load_text",
@@ -228,6 +229,25 @@ def load_digits(*, dtype=np.float64, data_dir=None) -> ImageDataset:
     values in [0, 1] (the original 0..16 counts divided by 16), labels 0..9.
     """
     return _load_images("digits.npz", 16.0, dtype, data_dir)
+
+
+def standardize(x_train, *others, floor=0.1):
+    """Flatten images to rows and scale each feature with the training set's statistics.
+
+    ``(x - mean) / (std + floor)``, with ``mean`` and ``std`` per feature taken
+    from ``x_train`` only (the other sets must not leak into them); ``floor``
+    keeps features that never vary (a digit's blank border) from dividing by 0.
+    Returns the standardized ``x_train`` followed by each of ``others``, as
+    ``(N, features)`` float64 arrays.
+    """
+    x_train = np.asarray(x_train, dtype=np.float64).reshape(len(x_train), -1)
+    mean, scale = x_train.mean(axis=0), x_train.std(axis=0) + floor
+    rows = [np.asarray(x, dtype=np.float64).reshape(len(x), -1) for x in others]
+    for x in rows:
+        if x.shape[1] != x_train.shape[1]:
+            raise ValueError(f"every set must have {x_train.shape[1]} features like x_train, "
+                             f"got {x.shape[1]}")
+    return tuple((x - mean) / scale for x in [x_train, *rows])
 
 
 def load_mnist(*, dtype=np.float64, data_dir=None) -> ImageDataset:

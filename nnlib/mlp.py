@@ -134,6 +134,12 @@ class MLP:
                     grads[k] += pgrads[k]
         return loss, grads
 
+    def evaluate(self, x, y):
+        """The cross-entropy on ``(x, y)`` without dropout or penalties; ``inf`` once diverged."""
+        with np.errstate(over="ignore", invalid="ignore"):  # inf weights: no warning flood
+            logits = self.forward(x, train=False)
+        return cross_entropy(logits, y)[0] if np.isfinite(logits).all() else math.inf
+
     def predict_proba(self, x):
         logits = self.forward(x, train=False)
         e = np.exp(logits - logits.max(axis=1, keepdims=True))
@@ -205,9 +211,7 @@ def fit(model, optimizer, x, y, epochs, batch_size=32, x_val=None, y_val=None, l
             history.train_loss.append(total / len(x))
             metrics = {"train loss": history.train_loss[-1]}
             if x_val is not None:
-                val_logits = model.forward(x_val)
-                val_loss = (cross_entropy(val_logits, y_val)[0] if np.isfinite(val_logits).all()
-                            else math.inf)
+                val_loss = model.evaluate(x_val, y_val)
                 history.val_loss.append(val_loss)
                 history.val_accuracy.append(model.accuracy(x_val, y_val))
                 metrics[f"{val_name} loss"] = val_loss

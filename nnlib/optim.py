@@ -155,8 +155,12 @@ OPTIMIZERS = ("SGD", "momentum", "Nesterov", "RMSprop", "Adam")
 
 
 def make_optimizer(name, params, lr, beta=0.9, weight_decay=0.0):
-    """One of ``OPTIMIZERS`` by name; ``beta`` is the momentum (Adam: beta1)."""
-    if name == "SGD":
+    """One of ``OPTIMIZERS`` by name; ``beta`` is the momentum (Adam: beta1).
+
+    Nesterov with ``beta = 0`` is plain SGD (its look-ahead vanishes with the
+    momentum; torch refuses ``nesterov=True`` without momentum).
+    """
+    if name == "SGD" or (name == "Nesterov" and beta == 0):
         return SGD(params, lr, weight_decay=weight_decay)
     if name in ("momentum", "Nesterov"):
         return SGD(params, lr, momentum=beta, nesterov=name == "Nesterov",

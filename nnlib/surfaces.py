@@ -253,7 +253,7 @@ def run_path(surface, name, lr, beta=0.9, start=None, steps=100, limit=1e6):
     Returns:
         a ``Trajectory``.
     """
-    from nnlib.optim import SGD, make_optimizer
+    from nnlib.optim import make_optimizer
 
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a nnlib.surfaces.Surface, got {type(surface).__name__}")
@@ -270,10 +270,7 @@ def run_path(surface, name, lr, beta=0.9, start=None, steps=100, limit=1e6):
     if p.shape != (2,):
         raise ValueError(f"start must be one point (x, y), got shape {p.shape}")
     params = {"xy": p}
-    if name == "Nesterov" and beta == 0:
-        optimizer = SGD(params, lr)  # the look-ahead vanishes with the momentum
-    else:
-        optimizer = make_optimizer(name, params, lr, beta)
+    optimizer = make_optimizer(name, params, lr, beta)
     points, diverged = [p.copy()], False
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(steps):

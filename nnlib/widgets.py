@@ -298,7 +298,8 @@ class TrainerView(LiveView):
     def render(self, **overrides):
         error = self._ensure_state({**self.values(), **overrides})
         png = super().render(**overrides)
-        return self._show_error(error) or png
+        self._show_error(error)
+        return png
 
     def _show_error(self, error):
         """Put ``error`` on the message line (the figure may show an older state)."""
@@ -306,7 +307,6 @@ class TrainerView(LiveView):
             self.message = error
             if self._widget is not None:
                 self._label.value = self._message_html()
-        return None
 
     def reset(self):
         """Fresh state from the current controls (a new initialization), then redraw."""

@@ -304,3 +304,17 @@ def test_build_split_is_stratified():
     train, test = build.stratified_split(labels)
     assert sorted(np.concatenate([train, test]).tolist()) == list(range(34))
     assert np.bincount(labels[test]).tolist() == [2, 2, 3]
+
+
+def test_standardize_uses_the_training_statistics_only():
+    from nnlib.data import standardize
+
+    train = np.array([[0.0, 1.0], [2.0, 1.0]])  # second feature never varies
+    test = np.array([[4.0, 3.0]])
+    train_s, test_s = standardize(train, test)
+    np.testing.assert_allclose(train_s, [[-1 / 1.1, 0.0], [1 / 1.1, 0.0]])
+    np.testing.assert_allclose(test_s, [[3 / 1.1, 2 / 0.1]])
+    images, = standardize(np.zeros((3, 2, 2)))
+    assert images.shape == (3, 4)
+    with pytest.raises(ValueError, match="features"):
+        standardize(train, np.zeros((1, 3)))

@@ -366,3 +366,14 @@ def test_fit_rejects_empty_data_naming_it():
     args = fit_args()
     with pytest.raises(ValueError, match="x must"):
         fit(**{**args, "x": args["x"][:0], "y": args["y"][:0]})
+
+
+def test_evaluate_is_the_cross_entropy_and_inf_once_diverged():
+    from nnlib.losses import cross_entropy
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((6, 3)), np.array([0, 1, 2, 0, 1, 2])
+    model = MLP([3, 5, 3], dropout=0.5, seed=0)
+    assert model.evaluate(x, y) == cross_entropy(model.forward(x, train=False), y)[0]
+    model.params["w1"][:] = np.inf
+    assert model.evaluate(x, y) == np.inf

@@ -270,3 +270,11 @@ def test_rejects_bad_gradients_naming_the_argument(name, grads, match):
     opt = optim.make_optimizer(name, good_params(), lr=0.1)
     with pytest.raises(ValueError, match=match):
         opt.step(grads)
+
+
+def test_make_optimizer_nesterov_without_momentum_is_plain_sgd():
+    params = {"w": np.ones(3)}
+    optimizer = optim.make_optimizer("Nesterov", params, 0.1, beta=0.0)
+    assert optimizer.momentum == 0 and not optimizer.nesterov
+    optimizer.step({"w": np.full(3, 2.0)})
+    np.testing.assert_allclose(params["w"], 0.8)

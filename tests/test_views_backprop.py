@@ -119,13 +119,11 @@ DIGITS_SIZES, DIGITS_EPOCHS, DIGITS_THRESHOLD = [64, 256, 10], 40, 0.97
 
 @pytest.fixture(scope="module")
 def digits():
-    from nnlib.data import load_digits
+    from nnlib.data import load_digits, standardize
 
     data = load_digits()
-    x = data.x_train.reshape(len(data.x_train), -1)
-    x_test = data.x_test.reshape(len(data.x_test), -1)
-    mean, std = x.mean(axis=0), x.std(axis=0) + 0.1
-    return (x - mean) / std, data.y_train, (x_test - mean) / std, data.y_test
+    x, x_test = standardize(data.x_train, data.x_test)
+    return x, data.y_train, x_test, data.y_test
 
 
 @pytest.mark.parametrize("seed", range(5))

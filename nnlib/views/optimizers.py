@@ -8,7 +8,7 @@
 
 import numpy as np
 
-from nnlib.optim import OPTIMIZERS, SGD, make_optimizer
+from nnlib.optim import OPTIMIZERS, make_optimizer
 from nnlib.plotting import COLORS, PALETTE, new_figure
 from nnlib.surfaces import SURFACES, run_path
 from nnlib.widgets import LiveView, TrainerView
@@ -234,25 +234,15 @@ def race_data():
     """
     global _RACE_DATA
     if _RACE_DATA is None:
-        from nnlib.data import load_digits
+        from nnlib.data import load_digits, standardize
 
         digits = load_digits()
-        x = digits.x_train.reshape(len(digits.x_train), -1)
-        x_test = digits.x_test.reshape(len(digits.x_test), -1)
-        mean, scale = x.mean(axis=0), x.std(axis=0) + 0.1
-        _RACE_DATA = ((x - mean) / scale, digits.y_train, (x_test - mean) / scale,
-                      digits.y_test)
+        x, x_test = standardize(digits.x_train, digits.x_test)
+        _RACE_DATA = (x, digits.y_train, x_test, digits.y_test)
     return _RACE_DATA
 
 
 _RACE_DATA = None
-
-
-def _race_optimizer(name, params):
-    """An optimizer whose hyper-parameters ``_set_hyper`` sets before every step."""
-    if name == "Nesterov":
-        return SGD(params, 1.0, momentum=0.9, nesterov=True)
-    return make_optimizer(name, params, 1.0)
 
 
 def _set_hyper(optimizer, name, lr, adaptive_lr, beta):
@@ -309,11 +299,11 @@ def optimizer_race(seed=0):
 
     def reset(lr, adaptive_lr, beta, batch_size):
         models = {name: MLP(list(RACE_SIZES), seed=seed) for name in names}  # equal weights
-        start_loss = models["SGD"].loss(x, y, train=False)[0]
+        start_loss = models["SGD"].evaluate(x, y)
         start_accuracy = models["SGD"].accuracy(x_test, y_test)
         state.update(
             models=models,
-            optimizers={name: _race_optimizer(name, m.params) for name, m in models.items()},
+            optimizers={name: make_optimizer(name, m.params, 1.0) for name, m in models.items()},
             rng=np.random.default_rng(seed), order=np.arange(0), epoch=0.0, ticks=0, xmax=2.0,
             xs={name: [0.0] for name in names}, losses={name: [start_loss] for name in names},
             accuracy={name: start_accuracy for name in names},

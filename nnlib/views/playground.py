@@ -24,7 +24,6 @@ from types import SimpleNamespace
 import numpy as np
 
 from nnlib import data
-from nnlib.losses import cross_entropy
 from nnlib.mlp import MLP
 from nnlib.optim import make_optimizer
 from nnlib.plotting import PALETTE, class_cmap, new_figure
@@ -215,13 +214,10 @@ def playground():
         val_dots.set_offsets(state.x_val)
         val_dots.set_edgecolors(colors[state.y_val])
 
-    def _loss(x, y):
-        logits = state.model.forward(x)
-        return cross_entropy(logits, y)[0] if np.isfinite(logits).all() else np.inf
-
     def _record():
         with np.errstate(all="ignore"):
-            train, val = _loss(state.x_train, state.y_train), _loss(state.x_val, state.y_val)
+            train = state.model.evaluate(state.x_train, state.y_train)
+            val = state.model.evaluate(state.x_val, state.y_val)
         state.train_loss.append(train)
         state.val_loss.append(val)
         if not (train < DIVERGED):

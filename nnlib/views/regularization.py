@@ -12,7 +12,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlib.losses import cross_entropy
 from nnlib.mlp import MLP, fit
 from nnlib.optim import SGD
 from nnlib.plotting import PALETTE, class_cmap, new_figure
@@ -52,7 +51,7 @@ def overfit_experiment(seed=0, l1=0.0, l2=0.0, dropout=0.0, epochs=300, dataset=
     model = MLP([2, width, width, 2], activation="relu", dropout=dropout, seed=seed)
     history = fit(model, SGD(model.params, lr=lr, momentum=0.9), x_train, y_train, epochs=epochs,
                   batch_size=n_train, x_val=x_val, y_val=y_val, l1=l1, l2=l2, seed=seed)
-    train_loss = cross_entropy(model.forward(x_train), y_train)[0]
+    train_loss = model.evaluate(x_train, y_train)
     return OverfitResult(model, train_loss, history.val_loss[-1], history.val_accuracy[-1],
                          history)
 
