@@ -31,6 +31,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "activations",
     "autograd",
+    "conv_loops",
     "course",
     "data",
     "exercises",

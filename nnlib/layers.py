@@ -12,10 +12,15 @@ and against finite differences (tests/test_layers.py).
 from typing import NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from nnlib.activations import _as_float_array
 
-__all__ = ["linear_forward", "linear_backward", "dropout_forward", "dropout_backward"]
+__all__ = [
+    "linear_forward", "linear_backward", "dropout_forward", "dropout_backward",
+    "conv_output_size", "im2col", "conv2d_forward", "conv2d_backward",
+    "maxpool2d_forward", "maxpool2d_backward",
+]
 
 
 class LinearCache(NamedTuple):
@@ -107,3 +112,223 @@ def dropout_backward(dout, cache):
         raise ValueError(f"dout must have the forward output's shape {cache.shape}, "
                          f"got {dout.shape}")
     return dout.copy() if cache.mask is None else dout * cache.mask
+
+
+# --------------------------------------------------------------------------- convolution
+
+
+def _check_int(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def conv_output_size(size, kernel, stride=1, padding=0):
+    """Kernel positions along one axis: ``(size + 2*padding - kernel) / stride + 1``.
+
+    Raises a ``ValueError`` when the kernel does not fit in the padded input, or
+    when the division is not exact: the last positions would hang over the edge,
+    and rather than drop them silently (as torch does) we ask for a padding or
+    stride that fits.
+    """
+    size, kernel = _check_int(size, "size", 1), _check_int(kernel, "kernel", 1)
+    stride, padding = _check_int(stride, "stride", 1), _check_int(padding, "padding", 0)
+    padded = size + 2 * padding
+    if kernel > padded:
+        raise ValueError(f"the kernel ({kernel}) is larger than the padded input "
+                         f"({size} + 2*{padding} = {padded})")
+    if (padded - kernel) % stride:
+        raise ValueError(
+            f"(size + 2*padding - kernel) / stride + 1 = ({size} + 2*{padding} - {kernel}) / "
+            f"{stride} + 1 = {(padded - kernel) / stride + 1:g} is not a whole number: choose a "
+            f"padding or stride so that the stride divides {padded - kernel}")
+    return (padded - kernel) // stride + 1
+
+
+def _check_images(x, name="x"):
+    x = _as_float_array(x, name)
+    if x.ndim != 4:
+        raise ValueError(f"{name} must be a batch of images (B, C, H, W), got shape {x.shape}")
+    return x
+
+
+def im2col(x, kernel_size, stride=1, padding=0):
+    """Every patch a kernel sees, laid out as the columns of one matrix.
+
+    Args:
+        x: images ``(B, C, H, W)``.
+        kernel_size: ``(KH, KW)``.
+        stride, padding: as in ``conv2d_forward``.
+
+    Returns:
+        ``cols (C*KH*KW, B*OH*OW)``: column ``b*OH*OW + i*OW + j`` is the patch
+        under the kernel at output position ``(i, j)`` of image ``b``, flattened
+        in ``(C, KH, KW)`` order, the order of ``w.reshape(F, -1)``'s rows. A
+        convolution is then one matrix product, ``w.reshape(F, -1) @ cols``.
+    """
+    x = _check_images(x)
+    KH, KW = kernel_size
+    B, C, H, W = x.shape
+    OH, OW = conv_output_size(H, KH, stride, padding), conv_output_size(W, KW, stride, padding)
+    if padding:
+        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    # A view (B, C, OH, OW, KH, KW) of the padded images: no copy until the reshape below.
+    windows = sliding_window_view(x, (KH, KW), axis=(2, 3))[:, :, ::stride, ::stride]
+    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(C * KH * KW, B * OH * OW)
+
+
+class Conv2dCache(NamedTuple):
+    cols: np.ndarray  # (C*KH*KW, B*OH*OW), the patches (im2col)
+    w: np.ndarray  # (F, C, KH, KW)
+    x_shape: tuple  # (B, C, H, W)
+    stride: int
+    padding: int
+
+
+def conv2d_forward(x, w, b, stride=1, padding=0):
+    """A 2-D convolution (cross-correlation, as in every deep-learning library).
+
+    ``out[b, f, i, j] = b[f] + sum_{c, u, v} w[f, c, u, v] * xp[b, c, i*stride + u, j*stride + v]``
+    where ``xp`` is ``x`` with ``padding`` zeros around each image. Computed as one
+    matrix product over all patches (``im2col``), with no Python loop over pixels.
+
+    Args:
+        x: images ``(B, C, H, W)``.
+        w: filters ``(F, C, KH, KW)``.
+        b: one bias per filter ``(F,)``.
+        stride: step between kernel positions (an integer >= 1).
+        padding: zeros added on each side (an integer >= 0).
+
+    Returns:
+        ``out (B, F, OH, OW)`` with ``OH = (H + 2*padding - KH) / stride + 1`` (and
+        ``OW`` alike; see ``conv_output_size``), and a cache for ``conv2d_backward``.
+        Tested against ``torch.nn.functional.conv2d(x, w, b, stride, padding)``.
+    """
+    x = _check_images(x)
+    w, b = _as_float_array(w, "w"), _as_float_array(b, "b")
+    if w.ndim != 4:
+        raise ValueError(f"w must hold filters (F, C, KH, KW), got shape {w.shape}")
+    F, C, KH, KW = w.shape
+    if x.shape[1] != C:
+        raise ValueError(f"x has {x.shape[1]} channels but the filters w {w.shape} expect {C}: "
+                         f"x must have shape (B, {C}, H, W)")
+    if b.shape != (F,):
+        raise ValueError(f"b must have shape ({F},), one bias per filter of w {w.shape}, "
+                         f"got {b.shape}")
+    B, _, H, W = x.shape
+    try:
+        OH = conv_output_size(H, KH, stride, padding)
+        OW = conv_output_size(W, KW, stride, padding)
+    except ValueError as err:
+        raise ValueError(f"conv2d on x {x.shape} with w {w.shape}, stride={stride!r}, "
+                         f"padding={padding!r}: {err}") from None
+    cols = im2col(x, (KH, KW), stride, padding)
+    out = w.reshape(F, -1) @ cols  # (F, B*OH*OW): each filter against every patch
+    out += b[:, None]
+    out = out.reshape(F, B, OH, OW).transpose(1, 0, 2, 3)
+    return out, Conv2dCache(cols, w, x.shape, stride, padding)
+
+
+def conv2d_backward(dout, cache):
+    """Gradients of a 2-D convolution.
+
+    With ``d = dout`` laid out like the forward product's output ``(F, B*OH*OW)``:
+    ``dw = d @ cols.T`` (each weight met every patch), ``db = sum of dout`` over
+    batch and positions, and ``dcols = w.T @ d``, whose columns are added back
+    onto the pixels they were copied from (col2im; one vectorised add per kernel
+    offset ``(u, v)``, not a loop over pixels).
+
+    Returns:
+        ``dx (B, C, H, W), dw (F, C, KH, KW), db (F,)``.
+    """
+    dout = _as_float_array(dout, "dout")
+    B, C, H, W = cache.x_shape
+    F, _, KH, KW = cache.w.shape
+    s, p = cache.stride, cache.padding
+    OH, OW = (H + 2 * p - KH) // s + 1, (W + 2 * p - KW) // s + 1
+    if dout.shape != (B, F, OH, OW):
+        raise ValueError(f"dout must have the forward output's shape {(B, F, OH, OW)}, "
+                         f"got {dout.shape}")
+    d = dout.transpose(1, 0, 2, 3).reshape(F, B * OH * OW)
+    db = d.sum(axis=1)
+    dw = (d @ cache.cols.T).reshape(cache.w.shape)
+    dcols = (cache.w.reshape(F, -1).T @ d).reshape(C, KH, KW, B, OH, OW)
+    dxp = np.zeros((C, B, H + 2 * p, W + 2 * p))
+    for u in range(KH):  # col2im: a pixel under several kernel positions collects each
+        for v in range(KW):
+            dxp[:, :, u:u + s * OH:s, v:v + s * OW:s] += dcols[:, u, v]
+    dx = dxp[:, :, p:p + H, p:p + W].transpose(1, 0, 2, 3)
+    return dx, dw, db
+
+
+# --------------------------------------------------------------------------- max pooling
+
+
+class MaxPool2dCache(NamedTuple):
+    winner: np.ndarray  # (B, C, OH, OW): which cell of each window held the max, u*kernel + v
+    x_shape: tuple  # (B, C, H, W)
+    kernel: int
+    stride: int
+
+
+def maxpool2d_forward(x, kernel=2, stride=None):
+    """Max pooling: the largest value in each ``kernel x kernel`` window.
+
+    Args:
+        x: images ``(B, C, H, W)``.
+        kernel: window size (an integer >= 1).
+        stride: step between windows; defaults to ``kernel`` (windows that tile
+            the image without overlap).
+
+    Returns:
+        ``out (B, C, OH, OW)`` with ``OH = (H - kernel) / stride + 1`` (a whole
+        number, else a ``ValueError``) and a cache that records each window's
+        winner. On ties the first cell in reading order wins, as in torch.
+        Tested against ``torch.nn.functional.max_pool2d(x, kernel, stride)``.
+    """
+    x = _check_images(x)
+    kernel = _check_int(kernel, "kernel", 1)
+    stride = kernel if stride is None else _check_int(stride, "stride", 1)
+    B, C, H, W = x.shape
+    try:
+        OH, OW = conv_output_size(H, kernel, stride), conv_output_size(W, kernel, stride)
+    except ValueError as err:
+        raise ValueError(f"max-pool on x {x.shape} with kernel={kernel}, stride={stride}: "
+                         f"{err}") from None
+    # One strided view per cell of the window; a running max over the kernel*kernel
+    # views (loops over the window's cells, vectorised over every pixel).
+    out = x[:, :, 0:stride * OH:stride, 0:stride * OW:stride].copy()
+    winner = np.zeros(out.shape, dtype=np.int16)
+    for u in range(kernel):
+        for v in range(kernel):
+            if u == v == 0:
+                continue
+            cell = x[:, :, u:u + stride * OH:stride, v:v + stride * OW:stride]
+            better = cell > out  # strictly: on a tie the earlier cell keeps the win
+            np.copyto(out, cell, where=better)
+            np.copyto(winner, u * kernel + v, where=better)
+    return out, MaxPool2dCache(winner, x.shape, kernel, stride)
+
+
+def maxpool2d_backward(dout, cache):
+    """Gradient of max pooling: each window's gradient goes to its winner, 0 to the others.
+
+    Where windows overlap (stride < kernel) a pixel that wins several windows
+    collects all their gradients. Returns ``dx (B, C, H, W)``.
+    """
+    dout = _as_float_array(dout, "dout")
+    if dout.shape != cache.winner.shape:
+        raise ValueError(f"dout must have the forward output's shape {cache.winner.shape}, "
+                         f"got {dout.shape}")
+    k, s = cache.kernel, cache.stride
+    OH, OW = dout.shape[2:]
+    tiles = k == s and cache.x_shape[2] == k * OH and cache.x_shape[3] == k * OW
+    dx = np.empty(cache.x_shape) if tiles else np.zeros(cache.x_shape)
+    for u in range(k):
+        for v in range(k):
+            routed = np.where(cache.winner == u * k + v, dout, 0.0)
+            if tiles:  # every pixel lies in exactly one window: write, don't add
+                dx[:, :, u::k, v::k] = routed
+            else:
+                dx[:, :, u:u + s * OH:s, v:v + s * OW:s] += routed
+    return dx
