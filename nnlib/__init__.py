@@ -32,6 +32,7 @@ _SUBMODULES = (
     "activations",
     "autograd",
     "conv_loops",
+    "cnn",
     "course",
     "data",
     "exercises",
@@ -45,6 +46,7 @@ _SUBMODULES = (
     "plotting",
     "regularization",
     "surfaces",
+    "training",
     "views",
     "widgets",
 )

@@ -358,7 +358,9 @@ class TrainingMonitor:
     curves, which the saved notebook keeps.
 
     Its text form is constant (``[title: N steps]``) so that saved outputs do not
-    depend on timing.
+    depend on timing. Metrics may come at different rates (a training loss every
+    few batches, a test loss once per epoch, at fractional steps): each curve
+    keeps its own steps.
     """
 
     def __init__(self, total, title="training", xlabel="epoch", ylabel="loss",
@@ -368,7 +370,8 @@ class TrainingMonitor:
         self.xlabel, self.ylabel = xlabel, ylabel
         self.every_seconds = every_seconds
         self.log_y = log_y
-        self.history = {}
+        self.history = {}  # metric name -> values
+        self.positions = {}  # metric name -> the steps of those values
         self.steps = []
         self._handle = None
         self._last_draw = 0.0
@@ -379,6 +382,7 @@ class TrainingMonitor:
         self.steps.append(step)
         for name, value in metrics.items():
             self.history.setdefault(name, []).append(float(value))
+            self.positions.setdefault(name, []).append(step)
         if self._handle is None:
             self._show()
         done = step >= self.total
@@ -429,16 +433,17 @@ class TrainingMonitor:
         ax = self._ax
         ax.clear()
         for color, (name, values) in zip(COLORS, self.history.items()):
-            ax.plot(self.steps[:len(values)], values, color=color, lw=2, label=name)
+            ax.plot(self.positions[name], values, color=color, lw=2, label=name,
+                    marker="o" if len(values) < 30 else None, ms=3)
         ax.set(xlabel=self.xlabel, ylabel=self.ylabel, xlim=(0, max(self.total, 1)))
         if self.log_y:
             ax.set_yscale("log")
         if self.history:
             ax.legend(loc="best", fontsize=9)
         step = self.steps[-1] if self.steps else 0
-        self._bar.value = min(step, self.total)
+        self._bar.value = int(min(step, self.total))
         last = ", ".join(f"{k} {v[-1]:.4g}" for k, v in self.history.items())
-        self._text.value = f"{step}/{self.total} {self.xlabel}s" + (f": {last}" if last else "")
+        self._text.value = f"{step:g}/{self.total} {self.xlabel}s" + (f": {last}" if last else "")
         self._image.value = figure_png(self._fig)
         self._last_draw = time.perf_counter()
 

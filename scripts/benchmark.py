@@ -1,7 +1,8 @@
 """Run every notebook in a fresh kernel and check it against the course's budgets.
 
-    make bench                  # notebooks, then live views
+    make bench                  # notebooks, then live views, then numpy kernels vs torch
     python scripts/benchmark.py --views     # live views only
+    python scripts/benchmark.py --kernels   # numpy kernels vs torch only
 
 Prints one row per notebook: wall seconds (kernel start to last cell), the
 kernel's peak resident memory, and whether both are within budget (60 s,
@@ -9,8 +10,11 @@ kernel's peak resident memory, and whether both are within budget (60 s,
 live view (``nnlib.views.VIEWS``) is rendered headless over a sweep of its
 controls' extremes: median and 95th-percentile redraw time against the 100 ms
 budget of a live view, and every animated trainer plays a few dozen ticks:
-updates per second against the budget of 10. Exits 1 if anything fails or misses a budget. Budgets
-are checked here, not in timed tests.
+updates per second against the budget of 10. Last, the numpy kernels that the
+course promises close to torch's speed (conv2d, max-pool) run forward+backward
+side by side with torch's CPU float64 versions, and with the loop versions a
+textbook would write, on the same arrays. Exits 1 if anything fails or misses
+a budget. Budgets are checked here, not in timed tests.
 """
 
 import sys
@@ -22,6 +26,7 @@ MAX_SECONDS = 60.0
 MAX_MEMORY_MB = 1536.0
 MAX_VIEW_MS = 100.0
 MIN_UPDATES_PER_SECOND = 10.0
+MAX_KERNEL_RATIO = {"conv2d": 2.0, "maxpool2d": 2.0}
 
 
 def print_table(header, rows):
@@ -92,9 +97,88 @@ def bench_trainers(ticks=40):
     return ok
 
 
+def kernel_cases():
+    """name -> (shape, numpy fwd+bwd, loop fwd+bwd, torch fwd+bwd), each on the same arrays."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    from nnlib import conv_loops, layers
+
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((64, 1, 28, 28)), rng.standard_normal((8, 1, 3, 3)), \
+        rng.standard_normal(8)
+    dconv = rng.standard_normal((64, 8, 28, 28))
+    xp, dpool = rng.standard_normal((64, 8, 28, 28)), rng.standard_normal((64, 8, 14, 14))
+
+    def numpy_conv():
+        _, cache = layers.conv2d_forward(x, w, b, padding=1)
+        layers.conv2d_backward(dconv, cache)
+
+    def loop_conv():
+        _, cache = conv_loops.conv2d_forward_loops(x, w, b, padding=1)
+        conv_loops.conv2d_backward_loops(dconv, cache)
+
+    def torch_conv():
+        xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        F.conv2d(xt, wt, bt, padding=1).backward(torch.tensor(dconv))
+
+    def numpy_pool():
+        _, cache = layers.maxpool2d_forward(xp, 2)
+        layers.maxpool2d_backward(dpool, cache)
+
+    def loop_pool():
+        _, cache = conv_loops.maxpool2d_forward_loops(xp, 2)
+        conv_loops.maxpool2d_backward_loops(dpool, cache)
+
+    def torch_pool():
+        xt = torch.tensor(xp, requires_grad=True)
+        F.max_pool2d(xt, 2).backward(torch.tensor(dpool))
+
+    return {
+        "conv2d": ("64x1x28x28, 8 3x3 filters, pad 1", numpy_conv, loop_conv, torch_conv),
+        "maxpool2d": ("64x8x28x28, 2x2", numpy_pool, loop_pool, torch_pool),
+    }
+
+
+def bench_kernels(rounds=30):
+    """Median forward+backward time of each numpy kernel, its loop version and torch's.
+
+    The three run interleaved, round after round, so that a busy machine slows
+    them alike; the ratios are what the budgets check. Copying the arrays into
+    torch tensors is counted on torch's side, as the numpy side gets its arrays
+    as they are (the copy is a few percent of torch's time).
+    """
+    import time
+
+    import numpy as np
+
+    rows, ok = [], True
+    for name, (shape, *functions) in kernel_cases().items():
+        times = [[] for _ in functions]
+        for f in functions:
+            f()  # warm-up: first-call allocations, torch's kernel selection
+        for _ in range(rounds):
+            for f, ts in zip(functions, times):
+                start = time.perf_counter()
+                f()
+                ts.append(time.perf_counter() - start)
+        numpy_ms, loop_ms, torch_ms = (1000 * float(np.median(ts)) for ts in times)
+        ratio = numpy_ms / torch_ms
+        within = ratio <= MAX_KERNEL_RATIO[name]
+        ok &= within
+        rows.append((name, shape, f"{numpy_ms:.2f}", f"{torch_ms:.2f}", f"{ratio:.2f}",
+                     f"{loop_ms:.1f}", f"{loop_ms / torch_ms:.1f}", "pass" if within else "SLOW"))
+    print_table(("kernel (fwd+bwd, float64)", "shape", "numpy ms", "torch ms", "numpy/torch",
+                 "loops ms", "loops/torch", "budget (numpy/torch <= 2)"), rows)
+    return ok
+
+
 def main(paths):
     if paths == ["--views"]:
         return 0 if bench_views() else 1
+    if paths == ["--kernels"]:
+        return 0 if bench_kernels() else 1
     paths = paths or sorted(str(p) for p in Path("notebooks").glob("*.ipynb"))
     rows, ok = [], True
     for path in paths:
@@ -113,6 +197,8 @@ def main(paths):
                  f"<= {MAX_MEMORY_MB:.0f} MB)"), rows)
     print()
     ok &= bench_views()
+    print()
+    ok &= bench_kernels()
     return 0 if ok else 1
 
 

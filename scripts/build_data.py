@@ -107,7 +107,7 @@ FASHION_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )  # fmt: skip
-FASHION_PER_CLASS = 600
+FASHION_PER_CLASS = 1000
 N_NAMES = 32_000
 MOBY_CHAPTERS = 135
 
