@@ -28,8 +28,21 @@ from nnlib.layers import (
 )
 from nnlib.losses import cross_entropy
 
-__all__ = ["NumpyCNN", "build_cnn", "build_mlp", "count_parameters", "feature_maps",
-           "occlusion_map"]
+__all__ = ["KERNELS", "NumpyCNN", "build_cnn", "build_mlp", "count_parameters",
+           "feature_maps", "occlusion_map"]
+
+# Hand-made 3x3 kernels from image processing: what a CNN's first layer tends to learn.
+KERNELS = {
+    "identity": [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
+    "vertical edges (Sobel)": [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
+    "horizontal edges (Sobel)": [[1, 2, 1], [0, 0, 0], [-1, -2, -1]],
+    "box blur": [[1 / 9] * 3] * 3,
+    "Gaussian blur": [[1 / 16, 2 / 16, 1 / 16], [2 / 16, 4 / 16, 2 / 16], [1 / 16, 2 / 16, 1 / 16]],
+    "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
+    "outline (Laplacian)": [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]],
+    "emboss": [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]],
+}
+KERNELS = {name: np.array(k, dtype=np.float64) for name, k in KERNELS.items()}
 
 
 def _he_filters(rng, filters, channels, k):

@@ -89,10 +89,14 @@ class LiveView:
             change forces a full redraw (a loss axis that grew, say).
         image_format: ``"png"``, or ``"jpeg"`` for large animated views (encodes
             about six times faster).
+        control_box: an ipywidgets container that holds the controls (and extra
+            widgets) arranged by the caller, a grid say; by default they wrap in
+            one row.
     """
 
     def __init__(self, fig, update, controls, title="interactive view", dynamic=None,
-                 static_controls=(), extra_widgets=(), static_key=None, image_format="png"):
+                 static_controls=(), extra_widgets=(), static_key=None, image_format="png",
+                 control_box=None):
         if image_format not in ("png", "jpeg"):
             raise ValueError(f"image_format must be 'png' or 'jpeg', got {image_format!r}")
         self.image_format = image_format
@@ -105,6 +109,7 @@ class LiveView:
         self.update = update
         self.controls = dict(controls)
         self.extra_widgets = list(extra_widgets)  # shown with the controls, not passed on
+        self.control_box = control_box
         self.title = title
         self._holding = False
         self.message = ""
@@ -172,8 +177,8 @@ class LiveView:
             self._label = W.HTML(self._message_html())
             for control in self.controls.values():
                 control.observe(self._on_change, names="value")
-            box = W.HBox(self.extra_widgets + list(self.controls.values()),
-                         layout=W.Layout(flex_flow="row wrap"))
+            box = self.control_box or W.HBox(self.extra_widgets + list(self.controls.values()),
+                                             layout=W.Layout(flex_flow="row wrap"))
             self._widget = W.VBox([box, self._image, self._label])
         return self._widget
 

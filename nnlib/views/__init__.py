@@ -19,6 +19,9 @@ VIEWS = {
     "optimizer race": "nnlib.views.optimizers:optimizer_race",
     "playground": "nnlib.views.playground:playground",
     "L1 vs L2 weights": "nnlib.views.regularization:penalty_explorer",
+    "kernel explorer": "nnlib.views.cnn:kernel_explorer",
+    "CNN feature maps": "nnlib.views.cnn:feature_map_explorer",
+    "occlusion": "nnlib.views.cnn:occlusion_explorer",
 }
 
 

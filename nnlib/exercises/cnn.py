@@ -1,0 +1,216 @@
+"""Exercises of the CNN notebook: a convolution's output size, one valid 2-D convolution,
+and the backward pass of a 2x2 max pool."""
+
+import numpy as np
+
+from nnlib.exercises import Case, Exercise, Mistake
+from nnlib.layers import conv2d_forward, maxpool2d_backward, maxpool2d_forward
+from nnlib.layers import conv_output_size as _conv_output_size
+
+__all__ = ["conv_output_size", "conv2d_single", "maxpool_backward"]
+
+_rng = np.random.default_rng(7)
+
+
+# ----------------------------------------------------------------- conv_output_size
+
+
+conv_output_size = Exercise(
+    "conv_output_size",
+    reference=_conv_output_size,
+    cases=[
+        # Labelled by the arguments (size, kernel, stride, padding). The first case has padding
+        # and stride 1, the second a stride and no padding, the third both: each typical
+        # mistake shows up first on a case where it alone fits.
+        Case((32, 5, 1, 2), "(32, 5, 1, 2)"),
+        Case((32, 5, 3, 0), "(32, 5, 3, 0)"),
+        Case((31, 3, 2, 1), "(31, 3, 2, 1)"),
+        Case((28, 3, 1, 1), "(28, 3, 1, 1)"),
+        Case((28, 3, 1, 0), "(28, 3, 1, 0)"),
+        Case((28, 2, 2, 0), "(28, 2, 2, 0)"),
+        Case((7, 3, 2, 0), "(7, 3, 2, 0)"),
+        Case((5, 5, 1, 0), "(5, 5, 1, 0)"),
+        Case((227, 11, 4, 0), "(227, 11, 4, 0)"),
+    ],
+    mistakes=[
+        Mistake(lambda n, k, s, p: (n - k) // s + 1,
+                "you forgot the padding: it adds `padding` zeros on EACH side, so the padded "
+                "input has size + 2*padding cells"),
+        Mistake(lambda n, k, s, p: (n + p - k) // s + 1,
+                "the padding goes on both sides: the padded input has size + 2*padding cells, "
+                "not size + padding"),
+        Mistake(lambda n, k, s, p: (n + 2 * p - k) // s,
+                "add 1: (size + 2*padding - kernel) // stride counts the steps the kernel "
+                "can take, and the positions are one more than the steps (a kernel as large "
+                "as the input still has one position)"),
+        Mistake(lambda n, k, s, p: n + 2 * p - k + 1,
+                "divide by the stride: the kernel moves `stride` cells at a time, so "
+                "(size + 2*padding - kernel) // stride + 1"),
+        Mistake(lambda n, k, s, p: (n + 2 * p) // s - k + 1,
+                "subtract the kernel before dividing by the stride: the kernel's first "
+                "position uses `kernel` cells, and only the remaining "
+                "size + 2*padding - kernel are walked `stride` at a time"),
+    ],
+)
+
+
+# -------------------------------------------------------------------- conv2d_single
+
+
+def _reference_conv2d(image, kernel):
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    out, _ = conv2d_forward(image[None, None], kernel[None, None], np.zeros(1))
+    return out[0, 0]
+
+
+def _matmul_patches(image, kernel):
+    """np.sum(patch @ kernel) instead of np.sum(patch * kernel)."""
+    H, W = image.shape
+    KH, KW = kernel.shape
+    out = np.zeros((H - KH + 1, W - KW + 1))
+    for i in range(H - KH + 1):
+        for j in range(W - KW + 1):
+            out[i, j] = np.sum(image[i:i + KH, j:j + KW] @ kernel)
+    return out
+
+
+def _short_loops(image, kernel):
+    """The right output shape, but loops over range(H - KH): the last row and column stay 0."""
+    out = _reference_conv2d(image, kernel)
+    out[-1, :] = 0.0
+    out[:, -1] = 0.0
+    return out
+
+
+def _conv_case(H, W, KH, KW):
+    return (_rng.standard_normal((H, W)), _rng.standard_normal((KH, KW)))
+
+
+conv2d_single = Exercise(
+    "conv2d_single",
+    reference=_reference_conv2d,
+    cases=[
+        Case((np.arange(1.0, 10.0).reshape(3, 3), np.array([[1.0, 2.0], [3.0, 4.0]])),
+             "the 3x3 image [[1,2,3],[4,5,6],[7,8,9]] and kernel [[1,2],[3,4]]"),
+        Case((np.array([[0.0, 1.0, 2.0, -1.0, 3.0], [1.0, -2.0, 0.5, 2.0, 1.0],
+                        [2.0, 1.0, -1.0, 0.0, 4.0], [-3.0, 0.0, 1.0, 2.0, 1.0]]),
+              np.array([[1.0, 0.0, -1.0], [2.0, 1.0, 0.5]])),
+             "a 4x5 image and a 2x3 kernel"),
+        Case(_conv_case(6, 5, 3, 3), "a random 6x5 image and a 3x3 kernel"),
+        Case(_conv_case(3, 4, 3, 4), "a kernel as large as the image (a 1x1 output)"),
+    ],
+    mistakes=[
+        Mistake(lambda image, kernel: _reference_conv2d(image, kernel[::-1, ::-1]),
+                "you flipped the kernel: that is the convolution of the mathematics books. "
+                "What deep-learning libraries call convolution is a cross-correlation: "
+                "out[i, j] = sum over u, v of kernel[u, v] * image[i + u, j + v], no flip"),
+        Mistake(lambda image, kernel: _reference_conv2d(image, kernel)[:-1, :-1],
+                "the output is one row and one column short: the kernel fits at rows 0 to "
+                "H - KH, which is H - KH + 1 positions: loop over range(H - KH + 1)"),
+        Mistake(_short_loops,
+                "the last row and column are still 0: the kernel fits at rows 0 to H - KH, "
+                "so loop over range(H - KH + 1) (and columns alike)"),
+        Mistake(_matmul_patches,
+                "multiply the patch and the kernel element by element, "
+                "np.sum(patch * kernel): patch @ kernel is a matrix product"),
+        Mistake(lambda image, kernel: _reference_conv2d(image, kernel.T),
+                "rows and columns are swapped: kernel[u, v] multiplies image[i + u, j + v], "
+                "u along the rows (KH of them) and v along the columns (KW)"),
+    ],
+    shape_names=("H-KH+1", "W-KW+1"),
+)
+
+
+# ------------------------------------------------------------------ maxpool_backward
+
+
+def _reference_maxpool_backward(x, dout):
+    x = np.asarray(x, dtype=float)
+    _, cache = maxpool2d_forward(x[None, None], 2)
+    return maxpool2d_backward(np.asarray(dout, dtype=float)[None, None], cache)[0, 0]
+
+
+def _windows(x):
+    """The 2x2 windows of ``x (H, W)`` as ``(H/2, W/2, 2, 2)``."""
+    H, W = x.shape
+    return x.reshape(H // 2, 2, W // 2, 2).transpose(0, 2, 1, 3)
+
+
+def _from_windows(w):
+    a, b = w.shape[:2]
+    return w.transpose(0, 2, 1, 3).reshape(2 * a, 2 * b)
+
+
+def _spread(dout):
+    """Each dout value copied into every cell of its window."""
+    return np.kron(dout, np.ones((2, 2)))
+
+
+def _winner_mask(x, last=False):
+    """1 at the cell that wins each window (first in reading order, or last), 0 elsewhere."""
+    windows = _windows(np.asarray(x, dtype=float))
+    flat = windows.reshape(*windows.shape[:2], 4)  # each window in reading order
+    index = 3 - np.argmax(flat[..., ::-1], axis=-1) if last else np.argmax(flat, axis=-1)
+    mask = np.zeros_like(flat)
+    np.put_along_axis(mask, index[..., None], 1.0, axis=-1)
+    return _from_windows(mask.reshape(*flat.shape[:2], 2, 2))
+
+
+def _all_ties(x, dout):
+    w = _windows(x)
+    is_max = w == w.max(axis=(2, 3), keepdims=True)
+    return _from_windows(is_max * np.asarray(dout)[:, :, None, None])
+
+
+def _maxpool_case(H, W):
+    return (_rng.standard_normal((H, W)), _rng.standard_normal((H // 2, W // 2)))
+
+
+maxpool_backward = Exercise(
+    "maxpool_backward",
+    reference=_reference_maxpool_backward,
+    cases=[
+        Case((np.array([[1.0, 3.0, 2.0, 0.0], [4.0, 2.0, 1.0, 5.0],
+                        [0.0, 6.0, 3.0, 1.0], [2.0, 1.0, 4.0, 2.0]]),
+              np.array([[1.0, -2.0], [3.0, 0.5]])),
+             "a 4x4 image with dout [[1,-2],[3,0.5]]"),
+        Case(_maxpool_case(6, 4), "a random 6x4 image"),
+        Case((np.array([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 1.0, 0.5],
+                        [1.5, 3.0, 0.0, 0.7], [3.0, 0.2, 0.7, 0.0]]),
+              np.array([[0.5, -1.0], [2.0, 1.5]])),
+             "ties: a window of zeros (after a ReLU) and windows with two equal maxima"),
+        Case((np.maximum(_rng.standard_normal((4, 6)), 0.0) * (np.arange(6) >= 2),
+              _rng.standard_normal((2, 3))),
+             "a random 4x6 image after a ReLU (its first two columns 0)"),
+    ],
+    mistakes=[
+        Mistake(lambda x, dout: _spread(dout) / 4,
+                "that spreads each gradient evenly over its window: the backward pass of an "
+                "AVERAGE pool. Only the max cell influenced the output, so it alone gets the "
+                "gradient, and the three others get 0"),
+        Mistake(lambda x, dout: _spread(dout),
+                "you copied dout into every cell of the window: only the cell that held the "
+                "max influenced the output, so it gets the gradient and the three others 0"),
+        Mistake(lambda x, dout: _winner_mask(x),
+                "multiply by the upstream gradient: the max cell receives dout of its window, "
+                "not 1 (dx = mask * dout, with dout copied over the window)"),
+        Mistake(lambda x, dout: _winner_mask(x) * x,
+                "those are the max VALUES, not gradients: route dout there, each window's "
+                "dout to the cell that held the max, and 0 elsewhere"),
+        Mistake(_all_ties,
+                "on a tie every cell equal to the max received the gradient, so it is counted "
+                "more than once: the output came from one cell. Send it to the first one in "
+                "reading order (np.argmax of the flattened window), as torch does"),
+        Mistake(lambda x, dout: _winner_mask(x, last=True) * _spread(dout),
+                "on a tie the gradient went to the LAST cell equal to the max: send it to the "
+                "first one in reading order (np.argmax of the flattened window, or a strict > "
+                "when you scan), as torch does"),
+    ],
+    shape_names=("H", "W"),
+)
+
+# The published solutions, and which function there answers which exercise
+# (tests/test_exercises.py checks every pair, and every listed mistake).
+SOLUTIONS_FILE = "07_cnn.py"
+EXERCISES = {"conv_output_size": conv_output_size, "conv2d_single": conv2d_single,
+             "maxpool_backward": maxpool_backward}
