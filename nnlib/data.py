@@ -17,7 +17,7 @@ loader              image shape  train       test       classes
 =================== ============ =========== ========== =========================
 load_digits()       (8, 8)       1,438       359        digits "0".."9"
 load_mnist()        (28, 28)     8,000       2,000      digits "0".."9"
-load_fashion_mnist  (28, 28)     4,800       1,200      10 kinds of clothing
+load_fashion_mnist  (28, 28)     8,000       2,000      10 kinds of clothing
 =================== ============ =========== ========== =========================
 
 The test set holds 20% of each class (a stratified split, fixed in the files).
@@ -260,10 +260,10 @@ def load_mnist(*, dtype=np.float64, data_dir=None) -> ImageDataset:
 
 
 def load_fashion_mnist(*, dtype=np.float64, data_dir=None) -> ImageDataset:
-    """A 6,000-image subset of Fashion-MNIST (600 per class), 28x28 pixels.
+    """A 10,000-image subset of Fashion-MNIST (1,000 per class), 28x28 pixels.
 
-    Returns an :class:`ImageDataset`: ``x_train (4800, 28, 28)``,
-    ``x_test (1200, 28, 28)``, values in [0, 1]; ``class_names`` are
+    Returns an :class:`ImageDataset`: ``x_train (8000, 28, 28)``,
+    ``x_test (2000, 28, 28)``, values in [0, 1]; ``class_names`` are
     T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot.
     """
     return _load_images("fashion_mnist.npz", 255.0, dtype, data_dir)

@@ -24,7 +24,7 @@ EXPECTED_FILES = {
 IMAGE_SETS = {
     "digits": (data.load_digits, 8, 1438, 359, 10),
     "mnist": (data.load_mnist, 28, 8000, 2000, 10),
-    "fashion_mnist": (data.load_fashion_mnist, 28, 4800, 1200, 10),
+    "fashion_mnist": (data.load_fashion_mnist, 28, 8000, 2000, 10),
 }
 
 

@@ -137,6 +137,7 @@ def _windows(x):
 
 
 def _from_windows(w):
+    """Back from ``(H/2, W/2, 2, 2)`` windows to the ``(H, W)`` image."""
     a, b = w.shape[:2]
     return w.transpose(0, 2, 1, 3).reshape(2 * a, 2 * b)
 

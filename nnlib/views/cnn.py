@@ -152,14 +152,26 @@ def kernel_explorer():
                     static_controls=("stride", "padding", "image"), extra_widgets=[preset],
                     control_box=box)
 
+    applying = []  # non-empty while a preset fills the cells
+
     def apply_preset(change):
         if change["new"] == "custom":
             return
-        with view.hold():
-            for (name, cell), value in zip(cells.items(), KERNELS[change["new"]].ravel()):
-                cell.value = float(value)
+        applying.append(True)
+        try:
+            with view.hold():
+                for cell, value in zip(cells.values(), KERNELS[change["new"]].ravel()):
+                    cell.value = float(value)
+        finally:
+            applying.clear()
+
+    def typed(_change):  # a number typed by hand: the kernel is no longer the preset
+        if not applying and preset.value != "custom":
+            preset.value = "custom"
 
     preset.observe(apply_preset, names="value")
+    for cell in cells.values():
+        cell.observe(typed, names="value")
     return view
 
 
@@ -255,11 +267,11 @@ def occlusion_explorer(model=None, dataset=None, n_images=40, stride=2):
     """Hide part of the image: how much does the network still believe in the right class?
 
     Controls: the test image, the size of the grey patch and its position.
-    Left: the image with the patch (its pixels set to 0, the background). Middle: the probability of the true class
-    for the patch at every position (computed once per image and patch size,
-    all positions in one batch): dark where hiding the pixels hurts, which is
-    where the network looks. Right: all class probabilities with the patch
-    where it is now.
+    Left: the image with the patch (its pixels set to 0, the background).
+    Middle: the probability of the true class for the patch at every position
+    (computed once per image and patch size, all positions in one batch): dark
+    where hiding the pixels hurts, which is where the network looks. Right: all
+    class probabilities with the patch where it is now.
     """
     import ipywidgets as W
     from matplotlib.patches import Rectangle
