@@ -286,8 +286,8 @@ def fit_image_classifier(dataset, architecture="cnn", seed=0, progress=None, dev
         ``(model, result, data)``: the trained torch model (eval mode), the
         ``nnlib.training.TrainResult`` with the test accuracy after each epoch,
         and the ``ImageDataset`` (float32 pixels in [0, 1], which the model
-        takes as they are: the batch norm after the first convolution does the
-        scaling that standardising the inputs would).
+        takes as they are: pixel values in [0, 1] are already on a sensible scale,
+        and the batch norm after the second convolution rescales what follows).
     """
     from nnlib import data
     from nnlib.training import horizontal_flip, train_classifier

@@ -4,13 +4,14 @@ Each seed trains the notebook's CNN and the bigger MLP with the same recipe
 (``nnlib.cnn.RECIPES``), as the notebook does: the CNN reaches the course's
 targets on held-out images (>= 98% on the MNIST subset, >= 88% on the
 Fashion-MNIST subset), beats the MLP by more than a point with fewer
-parameters, and on clothes finds shirts the hardest class.
+parameters, and on clothes finds shirts the hardest class and rests its
+decisions on a few regions (occlusion).
 """
 
 import numpy as np
 import pytest
 
-from nnlib.cnn import build_cnn, build_mlp, count_parameters, fit_image_classifier
+from nnlib.cnn import build_cnn, build_mlp, count_parameters, fit_image_classifier, occlusion_map
 from nnlib.training import predict_proba
 
 TARGETS = {"mnist": 0.98, "fashion_mnist": 0.88}
@@ -33,3 +34,14 @@ def test_cnn_reaches_the_target_and_beats_the_bigger_mlp(dataset, seed):
         predicted = predict_proba(cnn, data.x_test[:, None]).argmax(1)
         per_class = [np.mean(predicted[data.y_test == k] == k) for k in range(10)]
         assert data.class_names[int(np.argmin(per_class))] == "Shirt"
+        probs = predict_proba(cnn, data.x_test[:40, None])
+        largest, typical = [], []
+        for k in range(40):
+            image, label = data.x_test[k], int(data.y_test[k])
+            occluded, corners = occlusion_map(cnn, image, label, patch=8, stride=2)
+            drops = probs[k, label] - occluded
+            largest.append(drops.max())
+            typical.append(np.median([drops[a, b] for a, i in enumerate(corners)
+                                      for b, j in enumerate(corners)
+                                      if image[i:i + 8, j:j + 8].max() > 0.1]))
+        assert np.median(largest) > 5 * np.median(typical), (seed, largest, typical)

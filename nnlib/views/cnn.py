@@ -266,7 +266,8 @@ def feature_map_explorer(model=None, dataset=None, n_images=40):
 def occlusion_explorer(model=None, dataset=None, n_images=40, stride=2):
     """Hide part of the image: how much does the network still believe in the right class?
 
-    Controls: the test image, the size of the grey patch and its position.
+    Controls: the test image, the size of the patch and its position. The view
+    starts at the test image whose most harmful 8x8 patch costs the most.
     Left: the image with the patch (its pixels set to 0, the background).
     Middle: the probability of the true class for the patch at every position
     (computed once per image and patch size, all positions in one batch): dark
@@ -280,6 +281,7 @@ def occlusion_explorer(model=None, dataset=None, n_images=40, stride=2):
 
     model, dataset = _model_and_data(model, dataset)
     x, y, names = dataset.x_test[:n_images], dataset.y_test[:n_images], dataset.class_names
+    full = predict_proba(model, x[:, None])
     cache = {}
 
     def heat(image, patch):
@@ -329,15 +331,19 @@ def occlusion_explorer(model=None, dataset=None, n_images=40, stride=2):
         heat_im.set_extent((corners[0] + half - step / 2, corners[-1] + half + step / 2,
                             corners[-1] + half + step / 2, corners[0] + half - step / 2))
         truth = int(y[image])
-        img_title.set_text(f"{names[truth]}: P = {p[truth]:.2f} with the patch")
+        verdict = "right" if full[image].argmax() == truth else "WRONG"
+        img_title.set_text(f"{names[truth]} ({verdict} without the patch)\n"
+                           f"P({names[truth]}) = {p[truth]:.2f} with the patch")
         map_title.set_text(f"lowest P({names[truth]}) = {probs_map.min():.2f}")
         for k, bar in enumerate(bars):
             bar.set_width(p[k])
             bar.set_color(PALETTE["blue"] if k == truth else PALETTE["sky"])
         return None
 
+    drops = [full[k, y[k]] - heat(k, 8)[0].min() for k in range(len(x))]
     controls = {
-        "image": W.IntSlider(value=0, min=0, max=len(x) - 1, description="test image"),
+        "image": W.IntSlider(value=int(np.argmax(drops)), min=0, max=len(x) - 1,
+                             description="test image"),
         "patch": W.IntSlider(value=8, min=2, max=14, step=2, description="patch size"),
         "row": W.IntSlider(value=10, min=0, max=27, description="patch row"),
         "col": W.IntSlider(value=10, min=0, max=27, description="patch column"),
