@@ -12,10 +12,16 @@ the keyboard or picks another option of the first menu, and checks that the
 image changed; for a trainer it presses play, counts the frames for three
 seconds and presses pause. It fails on "Error displaying widget", on any
 traceback or stderr output, and on a control that does not change its view.
+
+It also measures what a learner feels: for each view, the time from a key press
+on the slider to the new image in the page (the kernel's update and draw, the
+trip through the websocket, and the browser's decoding), over several single
+presses, and prints a table with the median next to the headless budget.
 Screenshots go to artifacts/browser/ (git-ignored). The server is stopped by its
 process group, whatever happens.
 
-This is not yet part of ``make test`` (see issue 9): it needs chromium.
+``make test`` runs it on every notebook (``make browser`` alone too): adding a
+notebook adds its case, nothing to register.
 """
 
 import os
@@ -33,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "browser"
 TOKEN = "course-browser-check"
 VIEW = ".widget-vbox:has(> img.widget-image)"
+PRESSES = 5  # single key presses timed per view
 COUNT_FRAMES = """(el) => { window.__frames = 0; new MutationObserver(() => window.__frames++)
     .observe(el, {attributes: true, attributeFilter: ['src']}); }"""
 
@@ -76,8 +83,24 @@ def wait_for_new_image(page, image, before, timeout=15000):
                            arg=[image.element_handle(), before], timeout=timeout)
 
 
-def check_notebook(page, port, name):
-    """Run one notebook and exercise its views; returns a list of problems (empty = fine)."""
+def timed_presses(page, handle, image, key, presses=PRESSES):
+    """Milliseconds from each single key press on a slider to the new image in the page."""
+    times = []
+    for _ in range(presses):
+        before = image.get_attribute("src")
+        handle.focus()
+        start = time.perf_counter()
+        page.keyboard.press(key)
+        wait_for_new_image(page, image, before)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def check_notebook(page, port, name, latencies):
+    """Run one notebook and exercise its views; returns a list of problems (empty = fine).
+
+    Appends ``(notebook, view, median ms, frames per second or None)`` to ``latencies``.
+    """
     problems = []
     page.goto(f"http://127.0.0.1:{port}/lab/tree/{name}?reset&token={TOKEN}")
     page.wait_for_selector(".jp-Notebook:visible", timeout=60000)
@@ -96,25 +119,33 @@ def check_notebook(page, port, name):
         image = view.locator("img.widget-image").first
         sliders, menus = view.locator(".noUi-handle"), view.locator("select")
         before, start = image.get_attribute("src"), time.perf_counter()
+        median_ms, rate = None, None
         if sliders.count():
             handle = sliders.first
-            at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-            handle.focus()
-            for _ in range(2):  # two key presses, as a person nudging the slider
-                page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+            low = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemin")
+            # away from the nearer end, one press at a time, as a person nudging the slider
+            key = "ArrowRight" if low else "ArrowLeft"
             what = "slider"
+            try:
+                times = timed_presses(page, handle, image, key)
+                median_ms = sorted(times)[len(times) // 2]
+                print(f"  view {i}: each slider step changed the image; median "
+                      f"{median_ms:.0f} ms from key press to new image")
+            except Exception:
+                problems.append(f"view {i}: moving its slider did not change the image")
         elif menus.count():
             options = menus.first.locator("option").all_inner_texts()
             menus.first.select_option(label=options[-1])
             what = "menu"
+            try:
+                wait_for_new_image(page, image, before)
+                median_ms = (time.perf_counter() - start) * 1000
+                print(f"  view {i}: the menu changed the image in {median_ms:.0f} ms")
+            except Exception:
+                problems.append(f"view {i}: choosing another option of its {what} did not "
+                                f"change the image")
         else:
             continue  # a progress display, not a live view
-        try:
-            wait_for_new_image(page, image, before)
-            print(f"  view {i}: {what} changed the image in "
-                  f"{(time.perf_counter() - start) * 1000:.0f} ms")
-        except Exception:
-            problems.append(f"view {i}: moving its {what} did not change the image")
         play = view.locator(".widget-play button")
         if play.count():
             page.evaluate(COUNT_FRAMES, image.element_handle())
@@ -122,9 +153,11 @@ def check_notebook(page, port, name):
             time.sleep(3)
             frames = page.evaluate("window.__frames")
             play.nth(1).click()  # pause
-            print(f"  view {i}: playing gave {frames / 3:.1f} frames per second")
+            rate = frames / 3
+            print(f"  view {i}: playing gave {rate:.1f} frames per second")
             if frames == 0:
                 problems.append(f"view {i}: play did not animate the view")
+        latencies.append((Path(name).stem, i, median_ms, rate))
         page.screenshot(path=str(SHOTS / f"{Path(name).stem}_view{i}.png"))
     if page.locator("text=Error displaying widget").count():
         problems.append("a widget failed to display")
@@ -132,6 +165,18 @@ def check_notebook(page, port, name):
     if errors:
         problems.append(f"{errors} outputs on stderr (tracebacks or warnings)")
     return problems
+
+
+def print_latencies(latencies):
+    """What a learner feels, per view: key press (or menu choice) to new image, and play rate."""
+    rows = [(nb, str(view), "-" if ms is None else f"{ms:.0f}",
+             "-" if rate is None else f"{rate:.1f}") for nb, view, ms, rate in latencies]
+    header = ("notebook", "view", "press to image, median ms", "frames/s when playing")
+    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(4)]
+    print()
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+    print()
 
 
 def main(names):
@@ -142,7 +187,7 @@ def main(names):
         sys.exit("chromium not found: install Debian's chromium (apt-get install chromium)")
     SHOTS.mkdir(parents=True, exist_ok=True)
     names = names or sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
-    failures = {}
+    failures, latencies = {}, []
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "notebooks"
         shutil.copytree(ROOT / "notebooks", copy)
@@ -156,7 +201,7 @@ def main(names):
                 page.on("dialog", lambda dialog: dialog.accept())
                 for name in names:
                     print(name)
-                    problems = check_notebook(page, port, name)
+                    problems = check_notebook(page, port, name, latencies)
                     for problem in problems:
                         print(f"  FAIL {problem}")
                     if problems:
@@ -165,6 +210,7 @@ def main(names):
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
+    print_latencies(latencies)
     print(f"{len(names) - len(failures)} of {len(names)} notebooks passed; "
           f"screenshots in {SHOTS.relative_to(ROOT)}/")
     return 1 if failures else 0

@@ -51,8 +51,10 @@ def test_every_data_file_is_listed_and_verifies():
 
 
 def test_data_folder_stays_small():
+    # A few MB, cloned with the course. 7.1 MB since the Fashion-MNIST subset grew to 1,000
+    # images per class (4.4 MB): with 600 the CNN of notebook 07 could not reach 88% reliably.
     total = sum(p.stat().st_size for p in DATA_DIR.iterdir() if p.is_file())
-    assert total < 6_000_000
+    assert total < 8_000_000
 
 
 def test_env_var_selects_data_dir(monkeypatch, tmp_path):
@@ -132,7 +134,7 @@ def test_image_class_names_and_dtype():
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
     )  # fmt: skip
-    assert np.bincount(fashion.y_test).tolist() == [120] * 10
+    assert np.bincount(fashion.y_test).tolist() == [200] * 10
     digits = data.load_digits()
     assert np.all(np.isin(digits.x_train * 16, np.arange(17)))  # 0..16 counts / 16
     with pytest.raises(ValueError, match="dtype"):
