@@ -46,6 +46,7 @@ _SUBMODULES = (
     "plotting",
     "regularization",
     "rnn",
+    "sequences",
     "surfaces",
     "training",
     "views",
