@@ -265,10 +265,31 @@ def conv2d_backward(dout, cache):
 
 
 class MaxPool2dCache(NamedTuple):
-    winner: np.ndarray  # (B, C, OH, OW): which cell of each window held the max, u*kernel + v
-    x_shape: tuple  # (B, C, H, W)
+    x: np.ndarray  # (B, C, H, W), the input (not a copy)
+    out: np.ndarray  # (B, C, OH, OW), each window's max
     kernel: int
     stride: int
+
+    @property
+    def x_shape(self):
+        return self.x.shape
+
+    @property
+    def winner(self):
+        """``(B, C, OH, OW)``: which cell of each window won, ``u * kernel + v`` (first on ties)."""
+        winner = np.full(self.out.shape, -1, dtype=np.int16)
+        for u, v, cell in _window_cells(self.x, self.kernel, self.stride, self.out.shape):
+            np.copyto(winner, u * self.kernel + v, where=(winner < 0) & (cell == self.out))
+        return winner
+
+
+def _window_cells(x, k, s, out_shape):
+    """``(u, v, view)`` for each cell of the window, in reading order: the strided view of
+    the pixels that sit at offset ``(u, v)`` in their window, shaped like the output."""
+    OH, OW = out_shape[2:]
+    for u in range(k):
+        for v in range(k):
+            yield u, v, x[:, :, u:u + s * OH:s, v:v + s * OW:s]
 
 
 def maxpool2d_forward(x, kernel=2, stride=None):
@@ -282,8 +303,10 @@ def maxpool2d_forward(x, kernel=2, stride=None):
 
     Returns:
         ``out (B, C, OH, OW)`` with ``OH = (H - kernel) / stride + 1`` (a whole
-        number, else a ``ValueError``) and a cache that records each window's
-        winner. On ties the first cell in reading order wins, as in torch.
+        number, else a ``ValueError``) and a cache (``cache.winner`` says which
+        cell of each window won; on ties the first in reading order, as in
+        torch). The cache refers to ``x`` itself, not a copy: do not change
+        ``x`` in place before the backward pass.
         Tested against ``torch.nn.functional.max_pool2d(x, kernel, stride)``.
     """
     x = _check_images(x)
@@ -297,17 +320,11 @@ def maxpool2d_forward(x, kernel=2, stride=None):
                          f"{err}") from None
     # One strided view per cell of the window; a running max over the kernel*kernel
     # views (loops over the window's cells, vectorised over every pixel).
-    out = x[:, :, 0:stride * OH:stride, 0:stride * OW:stride].copy()
-    winner = np.zeros(out.shape, dtype=np.int16)
-    for u in range(kernel):
-        for v in range(kernel):
-            if u == v == 0:
-                continue
-            cell = x[:, :, u:u + stride * OH:stride, v:v + stride * OW:stride]
-            better = cell > out  # strictly: on a tie the earlier cell keeps the win
-            np.copyto(out, cell, where=better)
-            np.copyto(winner, u * kernel + v, where=better)
-    return out, MaxPool2dCache(winner, x.shape, kernel, stride)
+    cells = _window_cells(x, kernel, stride, (B, C, OH, OW))
+    out = next(cells)[2].copy()
+    for _, _, cell in cells:
+        np.maximum(out, cell, out=out)
+    return out, MaxPool2dCache(x, out, kernel, stride)
 
 
 def maxpool2d_backward(dout, cache):
@@ -317,18 +334,22 @@ def maxpool2d_backward(dout, cache):
     collects all their gradients. Returns ``dx (B, C, H, W)``.
     """
     dout = _as_float_array(dout, "dout")
-    if dout.shape != cache.winner.shape:
-        raise ValueError(f"dout must have the forward output's shape {cache.winner.shape}, "
+    if dout.shape != cache.out.shape:
+        raise ValueError(f"dout must have the forward output's shape {cache.out.shape}, "
                          f"got {dout.shape}")
     k, s = cache.kernel, cache.stride
     OH, OW = dout.shape[2:]
-    tiles = k == s and cache.x_shape[2] == k * OH and cache.x_shape[3] == k * OW
-    dx = np.empty(cache.x_shape) if tiles else np.zeros(cache.x_shape)
-    for u in range(k):
-        for v in range(k):
-            routed = np.where(cache.winner == u * k + v, dout, 0.0)
-            if tiles:  # every pixel lies in exactly one window: write, don't add
-                dx[:, :, u::k, v::k] = routed
-            else:
-                dx[:, :, u:u + s * OH:s, v:v + s * OW:s] += routed
+    tiles = k == s and cache.x.shape[2] == k * OH and cache.x.shape[3] == k * OW
+    dx = np.empty(cache.x.shape) if tiles else np.zeros(cache.x.shape)
+    open_ = np.ones(dout.shape, dtype=bool)  # windows whose winner is not found yet
+    hit = np.empty(dout.shape, dtype=bool)
+    for u, v, cell in _window_cells(cache.x, k, s, dout.shape):
+        np.equal(cell, cache.out, out=hit)  # this cell holds the max ...
+        hit &= open_  # ... and no earlier cell did: the first max wins, as in torch
+        open_ &= ~hit
+        target = dx[:, :, u:u + s * OH:s, v:v + s * OW:s]
+        if tiles:  # every pixel lies in exactly one window: write, don't add
+            np.multiply(dout, hit, out=target)
+        else:
+            target += dout * hit
     return dx

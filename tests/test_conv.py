@@ -167,6 +167,8 @@ def test_maxpool2d_hand_checkable_values():
                     [0.0, -1.0, 1.0, 1.0]]]])
     out, cache = maxpool2d_forward(x)
     np.testing.assert_array_equal(out[0, 0], [[3, 5], [0, 1]])
+    # the winning cell of each window, u * kernel + v; ties go to the first in reading order
+    np.testing.assert_array_equal(cache.winner[0, 0], [[1, 2], [0, 0]])
     dx = maxpool2d_backward(np.array([[[[10.0, 20.0], [30.0, 40.0]]]]), cache)
     np.testing.assert_array_equal(dx[0, 0], [[0, 10, 0, 0],
                                              [0, 0, 20, 0],
