@@ -1,10 +1,13 @@
-"""Every registered live view renders, responds to its controls, and survives their extremes."""
+"""Every registered live view renders, responds to its controls, and survives their extremes
+(no error, no warning: a learner's slider at its end must not flood the notebook)."""
+
+import warnings
 
 import numpy as np
 import pytest
 
 from nnlib.views import VIEWS, load_view
-from nnlib.widgets import slider_range
+from nnlib.widgets import TrainerView, slider_range
 
 
 @pytest.fixture(scope="module", params=sorted(VIEWS))
@@ -14,7 +17,9 @@ def view(request):
 
 def test_every_control_extreme_renders_without_error(view):
     for settings in view.sweep():
-        png = view.render(**settings)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a warning here would print under the view
+            png = view.render(**settings)
         assert png.startswith(b"\x89PNG" if view.image_format == "png" else b"\xff\xd8")
         assert not view.message.startswith("Could not draw"), (settings, view.message)
 
@@ -40,3 +45,18 @@ def test_update_is_deterministic(view):
     base = view.values()
     assert view.render(**base) == view.render(**base)
     assert np.isfinite(view.last_seconds)
+
+
+def test_trainers_train_at_every_extreme_without_error_or_warning(view):
+    # A trainer must keep ticking at every extreme setting (the largest learning rate, the
+    # strongest penalty): a diverged run says so in its message, it does not raise or warn.
+    if not isinstance(view, TrainerView):
+        pytest.skip("not an animated trainer")
+    for settings in view.sweep():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            view.render(**settings)
+            for _ in range(3):
+                view.advance(**settings)
+        assert not view.message.startswith("Could not"), (settings, view.message)
+    view.reset()
