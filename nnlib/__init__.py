@@ -45,6 +45,7 @@ _SUBMODULES = (
     "perceptron",
     "plotting",
     "regularization",
+    "recurrent",
     "rnn",
     "sequences",
     "surfaces",

@@ -24,8 +24,9 @@ import numpy as np
 
 from nnlib.activations import _as_float_array
 
-__all__ = ["rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward",
-           "gru_forward", "gru_backward", "RNNCache", "LSTMCache", "GRUCache"]
+__all__ = ["rnn_forward", "rnn_backward", "rnn_state_gradients", "lstm_forward",
+           "lstm_backward", "gru_forward", "gru_backward", "RNNCache", "LSTMCache", "GRUCache",
+           "orthogonal_with_radius", "gradient_norms_through_time"]
 
 
 def _sigmoid(a):
@@ -128,6 +129,28 @@ def _previous(h0, hs):
     return np.concatenate([h0[:, None], hs[:, :-1]], axis=1)
 
 
+def rnn_state_gradients(dhs, cache):
+    """What backpropagation through time carries: ``dL/dh_t`` for every step.
+
+    Each step back multiplies the gradient by ``diag(1 - h_t^2) @ w_hh.T``; over
+    many steps its norm shrinks or grows geometrically, at a rate set by the
+    spectral radius of ``w_hh`` (vanishing and exploding gradients).
+
+    Returns:
+        ``(dh (B, T, H), dh0 (B, H))``: the total gradient of every hidden state
+        (from its own output and from the steps after it), and of the initial state.
+    """
+    dhs = _check_dhs(dhs, cache)
+    hs, w_hh = cache.hs, cache.w_hh
+    state_grads = np.empty_like(hs)
+    dh = np.zeros_like(cache.h0)  # what step t+1 sends back to h_t
+    for t in range(hs.shape[1] - 1, -1, -1):
+        dh = dh + dhs[:, t]  # h_t feeds the output and the next step
+        state_grads[:, t] = dh
+        dh = (dh * (1.0 - hs[:, t] ** 2)) @ w_hh.T  # through tanh, back into h_{t-1}
+    return state_grads, dh
+
+
 def rnn_backward(dhs, cache):
     """Backpropagation through time for ``rnn_forward``.
 
@@ -137,16 +160,11 @@ def rnn_backward(dhs, cache):
     Returns:
         ``dx (B, T, D), dh0 (B, H), dw_ih (D, H), dw_hh (H, H), db (H,)``.
     """
-    dhs = _check_dhs(dhs, cache)
-    hs, w_hh = cache.hs, cache.w_hh
-    da = np.empty_like(hs)  # gradients of the pre-activations, step by step
-    dh = np.zeros_like(cache.h0)  # what step t+1 sends back to h_t
-    for t in range(hs.shape[1] - 1, -1, -1):
-        dh = dh + dhs[:, t]  # h_t feeds the output and the next step
-        da[:, t] = dh * (1.0 - hs[:, t] ** 2)  # through tanh
-        dh = da[:, t] @ w_hh.T  # ... and back into h_{t-1}
-    dx, dw_ih, dw_hh = _weight_grads(cache.x, _previous(cache.h0, hs), da, cache.w_ih, w_hh)
-    return dx, dh, dw_ih, dw_hh, da.sum(axis=(0, 1))
+    state_grads, dh0 = rnn_state_gradients(dhs, cache)
+    da = state_grads * (1.0 - cache.hs**2)  # the pre-activations' gradients, every step
+    dx, dw_ih, dw_hh = _weight_grads(cache.x, _previous(cache.h0, cache.hs), da, cache.w_ih,
+                                     cache.w_hh)
+    return dx, dh0, dw_ih, dw_hh, da.sum(axis=(0, 1))
 
 
 # --------------------------------------------------------------------------- LSTM
@@ -312,3 +330,35 @@ def gru_backward(dhs, cache):
     dx, dw_ih, _ = _weight_grads(cache.x, _previous(cache.h0, hs), da_x, cache.w_ih, w_hh)
     dw_hh = _previous(cache.h0, hs).reshape(B * T, H).T @ da_h.reshape(B * T, 3 * H)
     return dx, dh, dw_ih, dw_hh, da_x.sum(axis=(0, 1)), da_h.sum(axis=(0, 1))
+
+
+# --------------------------------------------------------------------------- experiments
+
+
+def orthogonal_with_radius(H, radius, rng):
+    """A random ``(H, H)`` orthogonal matrix times ``radius``: every eigenvalue has modulus
+    ``radius``, so the spectral radius is exactly ``radius``."""
+    q, r = np.linalg.qr(rng.standard_normal((H, H)))
+    return radius * q * np.sign(np.diag(r))  # the sign fix makes q uniformly distributed
+
+
+def gradient_norms_through_time(radius, T=40, hidden=32, batch=16, input_scale=0.01, seed=0):
+    """How the gradient of a loss on the *last* step reaches the earlier hidden states.
+
+    A tanh RNN with ``w_hh`` of spectral radius ``radius`` (``orthogonal_with_radius``)
+    reads ``T`` steps of small random inputs (``input_scale`` keeps the states in
+    tanh's near-linear range, where the theory is cleanest); the loss's gradient
+    enters at the last step only. Returns ``norms (T,)``: the mean over the batch of
+    ``||dL/dh_t||``, for ``t = 0 .. T-1``; going back ``k`` steps multiplies it by
+    about ``radius ** k``.
+    """
+    rng = np.random.default_rng(seed)
+    w_hh = orthogonal_with_radius(hidden, radius, rng)
+    w_ih = rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)
+    x = rng.standard_normal((batch, T, hidden)) * input_scale
+    hs, cache = rnn_forward(x, np.zeros((batch, hidden)), w_ih, w_hh, np.zeros(hidden))
+    dhs = np.zeros_like(hs)
+    g = rng.standard_normal((batch, hidden))
+    dhs[:, -1] = g / np.linalg.norm(g, axis=1, keepdims=True)  # a unit gradient at step T-1
+    state_grads, _ = rnn_state_gradients(dhs, cache)
+    return np.linalg.norm(state_grads, axis=2).mean(axis=0)

@@ -70,8 +70,18 @@ def _as_tensor(x, name, dtype, device):
     if dtype.is_floating_point and array.dtype.kind not in "fiu":
         raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
     if not dtype.is_floating_point and array.dtype.kind not in "iu":
-        raise TypeError(f"{name} must hold integer class labels, got dtype {array.dtype}")
+        raise TypeError(f"{name} must hold integers (class labels or token ids), "
+                        f"got dtype {array.dtype}")
     return torch.as_tensor(array, dtype=dtype).to(device)
+
+
+def _input_dtype(model):
+    """Token ids for a model that starts with an embedding, else the parameters' float type."""
+    import torch
+
+    if any(isinstance(m, torch.nn.Embedding) for m in model.modules()):
+        return torch.int64
+    return next(model.parameters()).dtype
 
 
 def _check_data(model, x, y, name):
@@ -80,9 +90,17 @@ def _check_data(model, x, y, name):
                          f"got {len(x)} and {len(y)}")
     if len(x) == 0:
         raise ValueError(f"x_{name} must hold at least one example, got an empty array")
-    if y.ndim != 1:
-        raise ValueError(f"y_{name} must be a 1-D array of class labels, got shape "
-                         f"{tuple(y.shape)}")
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y_{name} must hold class labels, (N,) or one per step (N, T), "
+                         f"got shape {tuple(y.shape)}")
+
+
+def _loss(logits, y, reduction="mean"):
+    """Cross-entropy for logits ``(B, K)`` with labels ``(B,)`` or ``(B, T, K)`` with ``(B, T)``."""
+    import torch.nn.functional as F
+
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
+                           reduction=reduction)
 
 
 def _positive_int(value, name):
@@ -93,11 +111,14 @@ def _positive_int(value, name):
 
 def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
                      weight_decay=0.0, x_val=None, y_val=None, augment=None, seed=0,
-                     device=None, progress=None, val_name="test", updates_per_epoch=10):
+                     device=None, progress=None, val_name="test", updates_per_epoch=10,
+                     clip_grad_norm=None):
     """Train ``model`` (logits out) with cross-entropy, Adam and a one-cycle schedule.
 
     Args:
-        model: a ``torch.nn.Module`` mapping a batch of ``x`` to logits ``(B, K)``.
+        model: a ``torch.nn.Module`` mapping a batch of ``x`` to logits ``(B, K)``,
+            or to one set of logits per time step ``(B, T, K)`` for labels ``(B, T)``
+            (a character model: the loss is the mean over every step).
         x_train, y_train: inputs (any shape the model takes, batch first) and
             integer labels, numpy arrays or tensors.
         epochs: passes over the training data.
@@ -112,12 +133,13 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
         progress: a ``nnlib.widgets.TrainingMonitor(epochs, ...)`` (or anything
             with ``update(epoch, **metrics)``): the training loss a few times
             per epoch (``updates_per_epoch``), the validation loss each epoch.
+        clip_grad_norm: rescale the gradient when its norm exceeds this (recurrent
+            networks: one exploding step must not wreck the weights).
 
     Returns:
         a ``TrainResult``. The model is left in eval mode on ``device``.
     """
     import torch
-    import torch.nn.functional as F
 
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -127,7 +149,7 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
     if (x_val is None) != (y_val is None):
         raise ValueError("pass both x_val and y_val (or neither)")
     device = torch.device(device) if device is not None else default_device()
-    dtype = next(model.parameters()).dtype
+    dtype = _input_dtype(model)
     x = _as_tensor(x_train, "x_train", dtype, device)
     y = _as_tensor(y_train, "y_train", torch.int64, device)
     _check_data(model, x, y, "train")
@@ -155,9 +177,11 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
         for b in range(batches):
             batch = order[b * batch_size:(b + 1) * batch_size]
             xb = x[batch] if augment is None else augment(x[batch], generator)
-            loss = F.cross_entropy(model(xb), y[batch])
+            loss = _loss(model(xb), y[batch])
             optimizer.zero_grad()
             loss.backward()
+            if clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
             optimizer.step()
             schedule.step()
             steps += 1
@@ -188,32 +212,32 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
 
 
 def _evaluate(model, x, y, batch_size):
+    """Mean cross-entropy and accuracy over every label (every step, for sequences)."""
     import torch
-    import torch.nn.functional as F
 
     model.eval()
     loss, correct = 0.0, 0
     with torch.no_grad():
         for i in range(0, len(x), batch_size):
-            logits = model(x[i:i + batch_size])
-            loss += F.cross_entropy(logits, y[i:i + batch_size], reduction="sum").item()
-            correct += (logits.argmax(1) == y[i:i + batch_size]).sum().item()
-    return loss / len(x), correct / len(x)
+            logits, labels = model(x[i:i + batch_size]), y[i:i + batch_size]
+            loss += _loss(logits, labels, reduction="sum").item()
+            correct += (logits.argmax(-1) == labels).sum().item()
+    return loss / y.numel(), correct / y.numel()
 
 
 def predict_proba(model, x, batch_size=1000):
-    """Class probabilities ``(N, K)`` as a numpy array (eval mode, no gradients)."""
+    """Class probabilities ``(N, K)`` (or ``(N, T, K)``) as a numpy array (eval mode, no grad)."""
     import torch
 
     param = next(model.parameters())
-    x = _as_tensor(x, "x", param.dtype, param.device)
+    x = _as_tensor(x, "x", _input_dtype(model), param.device)
     model.eval()
     with torch.no_grad():
-        out = [torch.softmax(model(x[i:i + batch_size]), dim=1)
+        out = [torch.softmax(model(x[i:i + batch_size]), dim=-1)
                for i in range(0, len(x), batch_size)]
     return torch.cat(out).cpu().numpy()
 
 
 def accuracy(model, x, y, batch_size=1000):
     """The fraction of ``x`` whose most probable class is ``y``."""
-    return float(np.mean(predict_proba(model, x, batch_size).argmax(1) == np.asarray(y)))
+    return float(np.mean(predict_proba(model, x, batch_size).argmax(-1) == np.asarray(y)))

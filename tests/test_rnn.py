@@ -9,12 +9,15 @@ from parity import check_pair, check_pair_numerically
 from torch.func import functional_call
 
 from nnlib.rnn import (
+    gradient_norms_through_time,
     gru_backward,
     gru_forward,
     lstm_backward,
     lstm_forward,
+    orthogonal_with_radius,
     rnn_backward,
     rnn_forward,
+    rnn_state_gradients,
 )
 
 # (B, T, D, H): batch 1, one step, one feature, one unit, and a larger case
@@ -166,3 +169,42 @@ def test_bad_input_is_named(call, message):
 def test_non_numbers_are_rejected_by_name():
     with pytest.raises(TypeError, match="x must hold real numbers"):
         rnn_forward(**with_("rnn", x=np.full((2, 3, 4), "a")))
+
+
+# ------------------------------------------------------------------ through time
+def test_state_gradients_are_what_rnn_backward_uses():
+    arrays = inputs("rnn", 2, 6, 3, 4, seed=4)
+    hs, cache = rnn_forward(**arrays)
+    dhs = np.random.default_rng(5).standard_normal(hs.shape)
+    state_grads, dh0 = rnn_state_gradients(dhs, cache)
+    np.testing.assert_array_equal(dh0, rnn_backward(dhs, cache)[1])
+    np.testing.assert_allclose(state_grads[:, -1], dhs[:, -1])  # the last step: its own output
+    # one step back: through tanh and w_hh, plus that step's own output gradient
+    expected = dhs[:, -2] + (state_grads[:, -1] * (1 - hs[:, -1] ** 2)) @ arrays["w_hh"].T
+    np.testing.assert_allclose(state_grads[:, -2], expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("radius", [0.5, 1.0, 1.7])
+def test_orthogonal_with_radius_has_that_spectral_radius(radius):
+    w = orthogonal_with_radius(16, radius, np.random.default_rng(0))
+    np.testing.assert_allclose(np.abs(np.linalg.eigvals(w)), radius, rtol=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("radius", [0.5, 0.8, 0.95, 1.05, 1.2, 1.5])
+def test_gradient_norm_changes_geometrically_with_the_spectral_radius(radius, seed):
+    # In tanh's linear range (tiny inputs) each step back multiplies ||dL/dh_t|| by the
+    # spectral radius exactly: a straight line on a log scale with slope log(radius).
+    norms = gradient_norms_through_time(radius, T=30, input_scale=1e-8, seed=seed)
+    steps_back = np.arange(len(norms))[::-1]
+    ratio = np.exp(np.polyfit(steps_back, np.log(norms), 1)[0])
+    assert ratio == pytest.approx(radius, rel=1e-3)
+    assert (norms[0] < norms[-1]) == (radius < 1)
+
+
+def test_saturation_caps_the_explosion_but_not_the_vanishing():
+    # With inputs of ordinary size the states of a radius-1.5 network saturate tanh,
+    # whose derivative then shrinks every step: the growth stays far below 1.5 per step.
+    norms = gradient_norms_through_time(1.5, T=30, input_scale=0.5, seed=0)
+    ratio = np.exp(np.polyfit(np.arange(30)[::-1], np.log(norms), 1)[0])
+    assert ratio < 1.2

@@ -1,0 +1,194 @@
+"""Recurrent networks in torch for notebooks 08–10: a sequence classifier, a character model.
+
+* ``build_sequence_classifier(cell, ...)``: an RNN, LSTM or GRU that reads a whole
+  sequence and classifies it from its last hidden state (the recall task of
+  ``nnlib.sequences``). ``gate_bias`` starts the LSTM's forget gate (or the GRU's
+  update gate) open, so that from the first step the cell keeps what it holds:
+  the setting that decides whether an LSTM learns the 50-step recall task at all.
+* ``fit_recall(cell, ...)``: trains one on fresh recall sequences with
+  ``RECALL_RECIPE`` (the same budget for every cell, for a fair comparison).
+* ``CharModel(vocab_size, ...)``: embedding -> RNN/LSTM/GRU -> logits for the next
+  character at every step; ``sample`` writes text with it at a temperature.
+
+Every builder is seeded; ``nnlib.training.train_classifier`` trains them (on CUDA
+when there is a GPU).
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["CELLS", "build_sequence_classifier", "RecallRecipe", "RECALL_RECIPE", "fit_recall",
+           "CharModel", "sample", "count_recurrent_parameters"]
+
+CELLS = ("rnn", "lstm", "gru")
+_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def _check_cell(cell):
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
+
+
+def _recurrent_layer(cell, input_size, hidden, gate_bias):
+    """torch's layer, batch first, with the LSTM forget gate / GRU update gate bias set."""
+    import torch
+    from torch import nn
+
+    layer = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell](
+        input_size, hidden, batch_first=True)
+    if gate_bias:
+        if cell == "rnn":
+            raise ValueError("gate_bias needs a gated cell (lstm or gru); a plain RNN has none")
+        # LSTM gates i, f, g, o and GRU gates r, z, n: the second block is f or z.
+        with torch.no_grad():
+            layer.bias_ih_l0[hidden:2 * hidden] = gate_bias
+            layer.bias_hh_l0[hidden:2 * hidden] = 0.0
+    return layer
+
+
+def build_sequence_classifier(cell, input_size, hidden, classes, gate_bias=0.0, seed=0):
+    """``cell`` over the sequence, then a dense layer on the last hidden state -> logits.
+
+    Args:
+        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
+        input_size, hidden, classes: ``D``, ``H`` and ``K``.
+        gate_bias: the LSTM's forget-gate (or GRU's update-gate) bias at the start; 3
+            gives ``sigmoid(3) = 0.95``: the cell keeps 95% of its memory per step.
+        seed: seeds the initial weights.
+
+    Takes ``(B, T, D)`` float32, returns ``(B, K)``.
+    """
+    import torch
+    from torch import nn
+
+    _check_cell(cell)
+    torch.manual_seed(seed)
+
+    class SequenceClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = cell
+            self.recurrent = _recurrent_layer(cell, input_size, hidden, gate_bias)
+            self.out = nn.Linear(hidden, classes)
+
+        def forward(self, x):
+            return self.out(self.recurrent(x)[0][:, -1])
+
+    return SequenceClassifier()
+
+
+def count_recurrent_parameters(model):
+    """The recurrent layer's parameters only (weights and biases of the cell)."""
+    return int(sum(p.numel() for p in model.recurrent.parameters()))
+
+
+class RecallRecipe(NamedTuple):
+    T: int  # sequence length: the symbol must be carried T - 1 steps
+    n_symbols: int
+    hidden: int
+    steps: int  # optimizer steps, each on a fresh batch
+    batch_size: int
+    lr: float  # Adam, one-cycle peak
+    gate_bias: float  # for lstm and gru; the plain RNN has no gate
+    clip_grad_norm: float
+
+
+RECALL_RECIPE = RecallRecipe(T=50, n_symbols=8, hidden=64, steps=600, batch_size=64, lr=3e-3,
+                             gate_bias=3.0, clip_grad_norm=1.0)
+
+
+class RecallResult(NamedTuple):
+    model: object
+    accuracy: float  # on 1,000 fresh test sequences
+    seconds: float
+    train_loss: list
+
+
+def fit_recall(cell, seed=0, recipe=RECALL_RECIPE, gate_bias=None, progress=None, device=None):
+    """Train ``build_sequence_classifier(cell)`` on the recall task with ``recipe``.
+
+    Every step sees a fresh batch (``recipe.steps * recipe.batch_size`` sequences in
+    one pass), so there is nothing to memorise: only carrying the symbol helps.
+    ``gate_bias`` overrides the recipe's (ignored for the plain RNN).
+
+    Returns a ``RecallResult`` with the accuracy on 1,000 test sequences
+    (chance: ``1 / recipe.n_symbols``).
+    """
+    from nnlib.sequences import recall_task
+    from nnlib.training import accuracy, train_classifier
+
+    _check_cell(cell)
+    bias = recipe.gate_bias if gate_bias is None else gate_bias
+    D = recipe.n_symbols + 1
+    model = build_sequence_classifier(cell, D, recipe.hidden, recipe.n_symbols,
+                                      gate_bias=0.0 if cell == "rnn" else bias, seed=seed)
+    x, y = recall_task(recipe.steps * recipe.batch_size, recipe.T, recipe.n_symbols, seed=seed)
+    result = train_classifier(model, x, y, epochs=1, batch_size=recipe.batch_size, lr=recipe.lr,
+                              seed=seed, device=device, progress=progress,
+                              clip_grad_norm=recipe.clip_grad_norm, updates_per_epoch=30)
+    x_test, y_test = recall_task(1000, recipe.T, recipe.n_symbols, seed=10_000 + seed)
+    return RecallResult(model, accuracy(model, x_test, y_test), result.seconds,
+                        result.train_loss)
+
+
+# --------------------------------------------------------------------------- characters
+
+
+def CharModel(vocab_size, hidden=128, cell="lstm", embedding=32, seed=0):  # noqa: N802
+    """A character-level language model: ``(B, T)`` ids -> ``(B, T, vocab_size)`` logits.
+
+    Embedding -> one ``cell`` layer -> a dense layer: at every step, scores for the
+    next character. ``model(x, state)`` also accepts and ``model.step`` returns the
+    recurrent state, for sampling one character at a time.
+    """
+    import torch
+    from torch import nn
+
+    _check_cell(cell)
+    torch.manual_seed(seed)
+
+    class _CharModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell, self.vocab_size = cell, vocab_size
+            self.embed = nn.Embedding(vocab_size, embedding)
+            self.recurrent = _recurrent_layer(cell, embedding, hidden, 0.0)
+            self.out = nn.Linear(hidden, vocab_size)
+
+        def step(self, x, state=None):
+            hs, state = self.recurrent(self.embed(x), state)
+            return self.out(hs), state
+
+        def forward(self, x):
+            return self.step(x)[0]
+
+    return _CharModel()
+
+
+def sample(model, vocab, prompt, length=200, temperature=1.0, seed=0):
+    """Continue ``prompt`` by ``length`` characters, drawing each from the model's softmax.
+
+    ``temperature`` divides the logits: below 1 the likeliest characters win more
+    often (safe, repetitive text), above 1 the distribution flattens (adventurous,
+    misspelt text); as it approaches 0 sampling becomes argmax.
+    """
+    import torch
+
+    if not temperature > 0:
+        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
+    if not prompt:
+        raise ValueError("prompt must hold at least one character")
+    device = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.as_tensor(vocab.encode(prompt), device=device)[None]
+    model.eval()
+    out = []
+    with torch.no_grad():
+        logits, state = model.step(ids)
+        for _ in range(length):
+            probs = torch.softmax(logits[0, -1].double().cpu() / temperature, dim=-1)
+            nxt = int(torch.multinomial(probs, 1, generator=generator))
+            out.append(nxt)
+            logits, state = model.step(torch.tensor([[nxt]], device=device), state)
+    return prompt + vocab.decode(np.array(out))

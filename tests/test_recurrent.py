@@ -1,0 +1,83 @@
+"""nnlib.recurrent: the torch sequence classifier and character model, sampling, and
+train_classifier on per-step (sequence) logits."""
+
+import numpy as np
+import pytest
+import torch
+
+from nnlib.recurrent import (
+    CELLS,
+    CharModel,
+    build_sequence_classifier,
+    count_recurrent_parameters,
+    sample,
+)
+from nnlib.sequences import CharVocab
+from nnlib.training import train_classifier
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_sequence_classifier_shapes_and_seeding(cell):
+    model = build_sequence_classifier(cell, input_size=5, hidden=7, classes=3, seed=1)
+    assert model(torch.zeros(4, 9, 5)).shape == (4, 3)
+    twin = build_sequence_classifier(cell, input_size=5, hidden=7, classes=3, seed=1)
+    for a, b in zip(model.parameters(), twin.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_recurrent_parameter_counts_follow_the_gates():
+    # per gate: D*H input weights, H*H recurrent weights, and torch's two biases
+    D, H = 9, 64
+    per_gate = D * H + H * H + 2 * H
+    counts = {cell: count_recurrent_parameters(build_sequence_classifier(cell, D, H, 8))
+              for cell in CELLS}
+    assert counts == {"rnn": per_gate, "lstm": 4 * per_gate, "gru": 3 * per_gate}
+    assert counts["gru"] == 0.75 * counts["lstm"]
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gate_bias_opens_the_forget_or_update_gate(cell):
+    H = 6
+    model = build_sequence_classifier(cell, 4, H, 2, gate_bias=3.0)
+    layer = model.recurrent
+    np.testing.assert_array_equal(layer.bias_ih_l0[H:2 * H].detach().numpy(), 3.0)
+    np.testing.assert_array_equal(layer.bias_hh_l0[H:2 * H].detach().numpy(), 0.0)
+
+
+def test_bad_cells_and_a_gate_bias_without_a_gate_are_rejected():
+    with pytest.raises(ValueError, match=r"cell must be one of \('rnn', 'lstm', 'gru'\)"):
+        build_sequence_classifier("transformer", 4, 6, 2)
+    with pytest.raises(ValueError, match="gate_bias needs a gated cell"):
+        build_sequence_classifier("rnn", 4, 6, 2, gate_bias=1.0)
+
+
+def tiny_text():
+    return "abcabcabcabd " * 40
+
+
+def test_char_model_learns_a_repeating_text_and_samples_it():
+    text = tiny_text()
+    vocab = CharVocab(text)
+    ids = vocab.encode(text)
+    x = np.stack([ids[i:i + 12] for i in range(0, len(ids) - 13, 3)])
+    y = np.stack([ids[i + 1:i + 13] for i in range(0, len(ids) - 13, 3)])
+    model = CharModel(len(vocab), hidden=32, cell="lstm", embedding=8, seed=0)
+    assert model(torch.as_tensor(x[:2])).shape == (2, 12, len(vocab))
+    result = train_classifier(model, x, y, epochs=30, batch_size=32, lr=1e-2, x_val=x, y_val=y,
+                              seed=0, device="cpu")
+    assert result.val_loss[-1] < 0.3 * result.val_loss[0]
+    assert result.val_accuracy[-1] > 0.8  # per character
+    text_out = sample(model, vocab, "abca", length=40, temperature=0.3, seed=0)
+    assert text_out.startswith("abca") and len(text_out) == 44
+    assert "bcabc" in text_out
+    again = [sample(model, vocab, "ab", 20, 1.0, seed=3) for _ in range(2)]
+    assert again[0] == again[1]
+
+
+def test_sample_rejects_bad_arguments():
+    vocab = CharVocab("ab")
+    model = CharModel(2, hidden=4, embedding=2)
+    with pytest.raises(ValueError, match="temperature must be a positive number"):
+        sample(model, vocab, "a", 5, temperature=0)
+    with pytest.raises(ValueError, match="prompt must hold at least one character"):
+        sample(model, vocab, "", 5)
