@@ -1,0 +1,40 @@
+"""The recurrent notebooks' claims about training hold for several seeds.
+
+* Recall over 60 steps (``RECALL_RECIPE``): the LSTM, its forget gate starting open,
+  is near-perfect; the plain RNN, same budget, stays near chance (1/8); the same
+  LSTM with its forget-gate bias at 0 stays near chance too.
+* Character models on Moby Dick (``CHAR_RECIPE``): RNN, LSTM and GRU all beat the
+  unigram baseline (3.08 nats/char) by a wide margin on the held-out end of the book.
+
+The GRU's recall claim (notebook 10) is not here yet: under this budget it learns
+the 60-step task only partly (see the issue 6 notes).
+"""
+
+import pytest
+
+from nnlib.recurrent import CELLS, fit_char_model, fit_recall
+from nnlib.sequences import char_dataset, unigram_loss
+
+CHANCE = 1 / 8
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_lstm_recalls_over_60_steps_where_the_rnn_cannot(seed):
+    lstm = fit_recall("lstm", seed=seed, device="cpu")
+    rnn = fit_recall("rnn", seed=seed, device="cpu")
+    assert lstm.accuracy >= 0.97, (seed, lstm.accuracy)
+    assert rnn.accuracy <= CHANCE + 0.07, (seed, rnn.accuracy)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_without_an_open_forget_gate_the_lstm_does_not_learn_it_either(seed):
+    closed = fit_recall("lstm", seed=seed, gate_bias=0.0, device="cpu")
+    assert closed.accuracy <= CHANCE + 0.07, (seed, closed.accuracy)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_char_models_beat_the_unigram_baseline_by_a_wide_margin(cell):
+    data = char_dataset("moby_dick")
+    baseline = unigram_loss(data.train_ids, data.val_ids, len(data.vocab))
+    result = fit_char_model(cell, seed=0, device="cpu")
+    assert result.val_loss < baseline - 0.8, (cell, result.val_loss, baseline)
