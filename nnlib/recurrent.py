@@ -4,7 +4,7 @@
   sequence and classifies it from its last hidden state (the recall task of
   ``nnlib.sequences``). ``gate_bias`` starts the LSTM's forget gate (or the GRU's
   update gate) open, so that from the first step the cell keeps what it holds:
-  the setting that decides whether an LSTM learns the 50-step recall task at all.
+  the setting that decides whether an LSTM learns the 60-step recall task at all.
 * ``fit_recall(cell, ...)``: trains one on fresh recall sequences with
   ``RECALL_RECIPE`` (the same budget for every cell, for a fair comparison).
 * ``CharModel(vocab_size, ...)``: embedding -> RNN/LSTM/GRU -> logits for the next
