@@ -26,7 +26,8 @@ from nnlib.activations import _as_float_array
 
 __all__ = ["rnn_forward", "rnn_backward", "rnn_state_gradients", "lstm_forward",
            "lstm_backward", "gru_forward", "gru_backward", "RNNCache", "LSTMCache", "GRUCache",
-           "orthogonal_with_radius", "gradient_norms_through_time"]
+           "orthogonal_with_radius", "gradient_norms_through_time", "ThroughTime",
+           "run_through_time"]
 
 
 def _sigmoid(a):
@@ -342,15 +343,20 @@ def orthogonal_with_radius(H, radius, rng):
     return radius * q * np.sign(np.diag(r))  # the sign fix makes q uniformly distributed
 
 
-def gradient_norms_through_time(radius, T=40, hidden=32, batch=16, input_scale=0.01, seed=0):
-    """How the gradient of a loss on the *last* step reaches the earlier hidden states.
+class ThroughTime(NamedTuple):
+    hs: np.ndarray  # (B, T, H), the hidden states
+    grad_norms: np.ndarray  # (T,), mean over the batch of ||dL/dh_t||
 
-    A tanh RNN with ``w_hh`` of spectral radius ``radius`` (``orthogonal_with_radius``)
-    reads ``T`` steps of small random inputs (``input_scale`` keeps the states in
-    tanh's near-linear range, where the theory is cleanest); the loss's gradient
-    enters at the last step only. Returns ``norms (T,)``: the mean over the batch of
-    ``||dL/dh_t||``, for ``t = 0 .. T-1``; going back ``k`` steps multiplies it by
-    about ``radius ** k``.
+
+def run_through_time(radius, T=40, hidden=32, batch=16, input_scale=0.01, seed=0):
+    """A tanh RNN with ``w_hh`` of spectral radius ``radius``, forward and back through time.
+
+    The network (``orthogonal_with_radius``) reads ``T`` steps of random inputs of
+    size ``input_scale`` (small ones keep the states in tanh's near-linear range,
+    where the theory is cleanest); a loss's gradient enters at the last step only.
+    Returns ``ThroughTime(hs, grad_norms)``: the hidden states, and the mean over the
+    batch of ``||dL/dh_t||`` for ``t = 0 .. T-1``; going back ``k`` steps multiplies it
+    by about ``radius ** k``.
     """
     rng = np.random.default_rng(seed)
     w_hh = orthogonal_with_radius(hidden, radius, rng)
@@ -361,4 +367,9 @@ def gradient_norms_through_time(radius, T=40, hidden=32, batch=16, input_scale=0
     g = rng.standard_normal((batch, hidden))
     dhs[:, -1] = g / np.linalg.norm(g, axis=1, keepdims=True)  # a unit gradient at step T-1
     state_grads, _ = rnn_state_gradients(dhs, cache)
-    return np.linalg.norm(state_grads, axis=2).mean(axis=0)
+    return ThroughTime(hs, np.linalg.norm(state_grads, axis=2).mean(axis=0))
+
+
+def gradient_norms_through_time(radius, T=40, hidden=32, batch=16, input_scale=0.01, seed=0):
+    """``run_through_time(...).grad_norms``: ``||dL/dh_t||`` for every step, ``(T,)``."""
+    return run_through_time(radius, T, hidden, batch, input_scale, seed).grad_norms

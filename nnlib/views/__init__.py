@@ -22,6 +22,7 @@ VIEWS = {
     "kernel explorer": "nnlib.views.cnn:kernel_explorer",
     "CNN feature maps": "nnlib.views.cnn:feature_map_explorer",
     "occlusion": "nnlib.views.cnn:occlusion_explorer",
+    "spectral radius": "nnlib.views.rnn:spectral_radius_explorer",
 }
 
 
