@@ -15,6 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from nnlib.activations import _as_float_array
+from nnlib.data import _check_int
 
 __all__ = [
     "linear_forward", "linear_backward", "dropout_forward", "dropout_backward",
@@ -117,12 +118,6 @@ def dropout_backward(dout, cache):
 # --------------------------------------------------------------------------- convolution
 
 
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def conv_output_size(size, kernel, stride=1, padding=0):
     """Kernel positions along one axis: ``(size + 2*padding - kernel) / stride + 1``.
 
@@ -131,8 +126,8 @@ def conv_output_size(size, kernel, stride=1, padding=0):
     and rather than drop them silently (as torch does) we ask for a padding or
     stride that fits.
     """
-    size, kernel = _check_int(size, "size", 1), _check_int(kernel, "kernel", 1)
-    stride, padding = _check_int(stride, "stride", 1), _check_int(padding, "padding", 0)
+    size, kernel = _check_int("size", size, 1), _check_int("kernel", kernel, 1)
+    stride, padding = _check_int("stride", stride, 1), _check_int("padding", padding, 0)
     padded = size + 2 * padding
     if kernel > padded:
         raise ValueError(f"the kernel ({kernel}) is larger than the padded input "
@@ -271,10 +266,6 @@ class MaxPool2dCache(NamedTuple):
     stride: int
 
     @property
-    def x_shape(self):
-        return self.x.shape
-
-    @property
     def winner(self):
         """``(B, C, OH, OW)``: which cell of each window won, ``u * kernel + v`` (first on ties)."""
         winner = np.full(self.out.shape, -1, dtype=np.int16)
@@ -310,8 +301,8 @@ def maxpool2d_forward(x, kernel=2, stride=None):
         Tested against ``torch.nn.functional.max_pool2d(x, kernel, stride)``.
     """
     x = _check_images(x)
-    kernel = _check_int(kernel, "kernel", 1)
-    stride = kernel if stride is None else _check_int(stride, "stride", 1)
+    kernel = _check_int("kernel", kernel, 1)
+    stride = kernel if stride is None else _check_int("stride", stride, 1)
     B, C, H, W = x.shape
     try:
         OH, OW = conv_output_size(H, kernel, stride), conv_output_size(W, kernel, stride)

@@ -84,7 +84,7 @@ def _input_dtype(model):
     return next(model.parameters()).dtype
 
 
-def _check_data(model, x, y, name):
+def _check_data(x, y, name):
     if len(x) != len(y):
         raise ValueError(f"x_{name} and y_{name} must have the same length, "
                          f"got {len(x)} and {len(y)}")
@@ -152,11 +152,11 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
     dtype = _input_dtype(model)
     x = _as_tensor(x_train, "x_train", dtype, device)
     y = _as_tensor(y_train, "y_train", torch.int64, device)
-    _check_data(model, x, y, "train")
+    _check_data(x, y, "train")
     if x_val is not None:
         xv = _as_tensor(x_val, "x_val", dtype, device)
         yv = _as_tensor(y_val, "y_val", torch.int64, device)
-        _check_data(model, xv, yv, "val")
+        _check_data(xv, yv, "val")
 
     generator = seed_everything(seed)
     model.to(device)
