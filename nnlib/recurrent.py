@@ -20,7 +20,8 @@ import numpy as np
 
 __all__ = ["CELLS", "build_sequence_classifier", "RecallRecipe", "RECALL_RECIPE", "fit_recall",
            "CharModel", "sample", "count_recurrent_parameters", "CharRecipe", "CHAR_RECIPE",
-           "fit_char_model"]
+           "fit_char_model", "numpy_weights", "torch_recurrent_layer",
+           "input_gradients_through_time"]
 
 CELLS = ("rnn", "lstm", "gru")
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -45,6 +46,49 @@ def _recurrent_layer(cell, input_size, hidden, gate_bias):
         with torch.no_grad():
             layer.bias_ih_l0[hidden:2 * hidden] = gate_bias
             layer.bias_hh_l0[hidden:2 * hidden] = 0.0
+    return layer
+
+
+def numpy_weights(layer):
+    """The weights of a torch ``nn.RNN/LSTM/GRU`` (one layer) as ``nnlib.rnn`` takes them.
+
+    torch stores ``weight_ih_l0 (G*H, D)``; ``nnlib.rnn`` reads ``x @ w_ih`` with
+    ``w_ih (D, G*H)``: its transpose. Returns float64 arrays, in the order of the
+    matching ``nnlib.rnn`` forward function: ``(w_ih, w_hh, b)`` for the RNN and the
+    LSTM (``b = b_ih + b_hh``: the two biases always appear added), ``(w_ih, w_hh,
+    b_ih, b_hh)`` for the GRU (its ``b_hn`` sits inside the reset gate's product).
+    """
+    def array(name):
+        return getattr(layer, name).detach().cpu().double().numpy()
+
+    w_ih, w_hh = array("weight_ih_l0").T.copy(), array("weight_hh_l0").T.copy()
+    if type(layer).__name__ == "GRU":
+        return w_ih, w_hh, array("bias_ih_l0"), array("bias_hh_l0")
+    return w_ih, w_hh, array("bias_ih_l0") + array("bias_hh_l0")
+
+
+def torch_recurrent_layer(cell, w_ih, w_hh, b_ih, b_hh=None):
+    """The inverse of ``numpy_weights``: a float64 torch layer (batch first) holding these
+    ``nnlib.rnn`` weights, to check our forward and backward passes against torch's.
+
+    ``b_hh`` defaults to zeros (the RNN and the LSTM only ever use ``b_ih + b_hh``).
+    """
+    import torch
+
+    _check_cell(cell)
+    gates = _GATES[cell]
+    w_ih, w_hh = np.asarray(w_ih, dtype=float), np.asarray(w_hh, dtype=float)
+    if w_ih.ndim != 2 or w_hh.ndim != 2 or w_hh.shape[1] != w_hh.shape[0] * gates \
+            or w_ih.shape[1] != w_hh.shape[1]:
+        raise ValueError(f"a {cell} needs w_ih (D, {gates}H) and w_hh (H, {gates}H); got "
+                         f"{w_ih.shape} and {w_hh.shape}")
+    D, H = w_ih.shape[0], w_hh.shape[0]
+    b_hh = np.zeros(gates * H) if b_hh is None else b_hh
+    layer = _recurrent_layer(cell, D, H, 0.0).double()
+    with torch.no_grad():
+        for name, value in (("weight_ih_l0", w_ih.T), ("weight_hh_l0", w_hh.T),
+                            ("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh)):
+            getattr(layer, name).copy_(torch.as_tensor(np.asarray(value, dtype=float)))
     return layer
 
 
@@ -82,6 +126,45 @@ def build_sequence_classifier(cell, input_size, hidden, classes, gate_bias=0.0, 
 def count_recurrent_parameters(model):
     """The recurrent layer's parameters only (weights and biases of the cell)."""
     return int(sum(p.numel() for p in model.recurrent.parameters()))
+
+
+def input_gradients_through_time(cell, T=60, gate_bias=0.0, seed=0, hidden=64, batch=64,
+                                 n_symbols=8):
+    """How much a loss on the last step can still learn from each input, before training.
+
+    Builds ``build_sequence_classifier(cell, ..., gate_bias, seed)`` (a fresh torch
+    model, as the recall training starts), copies its weights into the numpy
+    forward/backward pair of ``nnlib.rnn``, reads ``batch`` recall sequences of
+    length ``T``, and sends a unit gradient into the last hidden state.
+
+    Returns ``(T,)``: the mean over the batch of ``||dL/dx_t||``. Entry 0 is what
+    reaches the symbol the recall task asks about, ``T - 1`` steps back.
+    """
+    from nnlib.rnn import (
+        gru_backward,
+        gru_forward,
+        lstm_backward,
+        lstm_forward,
+        rnn_backward,
+        rnn_forward,
+    )
+    from nnlib.sequences import recall_task
+
+    model = build_sequence_classifier(cell, n_symbols + 1, hidden, n_symbols,
+                                      gate_bias=gate_bias, seed=seed)
+    weights = numpy_weights(model.recurrent)
+    x = recall_task(batch, T, n_symbols, seed=seed)[0].astype(float)
+    h0 = np.zeros((batch, hidden))
+    if cell == "lstm":
+        hs, cache = lstm_forward(x, h0, h0, *weights)
+    else:
+        hs, cache = {"rnn": rnn_forward, "gru": gru_forward}[cell](x, h0, *weights)
+    dhs = np.zeros_like(hs)
+    g = np.random.default_rng(seed).standard_normal((batch, hidden))
+    dhs[:, -1] = g / np.linalg.norm(g, axis=1, keepdims=True)  # a unit gradient, last step
+    backward = {"rnn": rnn_backward, "lstm": lstm_backward, "gru": gru_backward}[cell]
+    dx = backward(dhs, cache)[0]
+    return np.linalg.norm(dx, axis=2).mean(axis=0)
 
 
 class RecallRecipe(NamedTuple):

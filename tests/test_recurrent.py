@@ -81,3 +81,43 @@ def test_sample_rejects_bad_arguments():
         sample(model, vocab, "a", 5, temperature=0)
     with pytest.raises(ValueError, match="prompt must hold at least one character"):
         sample(model, vocab, "", 5)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_numpy_weights_round_trip_and_match_torch_outputs(cell):
+    from nnlib.recurrent import numpy_weights, torch_recurrent_layer
+    from nnlib.rnn import gru_forward, lstm_forward, rnn_forward
+
+    torch.manual_seed(0)
+    layer = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
+        3, 5, batch_first=True).double()
+    weights = numpy_weights(layer)
+    x = np.random.default_rng(0).standard_normal((2, 4, 3))
+    h0 = np.zeros((2, 5))
+    forward = {"rnn": lambda: rnn_forward(x, h0, *weights),
+               "lstm": lambda: lstm_forward(x, h0, h0, *weights),
+               "gru": lambda: gru_forward(x, h0, *weights)}[cell]
+    expected = layer(torch.tensor(x))[0].detach().numpy()
+    np.testing.assert_allclose(forward()[0], expected, rtol=1e-12, atol=1e-14)
+    again = torch_recurrent_layer(cell, *weights)
+    np.testing.assert_allclose(again(torch.tensor(x))[0].detach().numpy(), expected,
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_torch_recurrent_layer_names_the_shapes_it_needs():
+    from nnlib.recurrent import torch_recurrent_layer
+
+    with pytest.raises(ValueError, match=r"w_ih \(D, 4H\)"):
+        torch_recurrent_layer("lstm", np.zeros((3, 8)), np.zeros((3, 8)), np.zeros(8))
+
+
+def test_only_the_gated_cells_with_an_open_gate_reach_the_first_input():
+    from nnlib.recurrent import input_gradients_through_time
+
+    for seed in range(3):
+        rnn = input_gradients_through_time("rnn", seed=seed)
+        closed = input_gradients_through_time("lstm", gate_bias=0.0, seed=seed)
+        lstm = input_gradients_through_time("lstm", gate_bias=4.0, seed=seed)
+        assert rnn.shape == (60,) and rnn[-1] > 0.1
+        assert rnn[0] < 1e-12 and closed[0] < 1e-10  # vanished over 59 steps
+        assert lstm[0] > 0.01  # still there: the cell path
