@@ -36,6 +36,7 @@ _SUBMODULES = (
     "course",
     "data",
     "exercises",
+    "forecast",
     "gradcheck",
     "init",
     "layers",

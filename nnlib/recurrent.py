@@ -175,11 +175,11 @@ class RecallRecipe(NamedTuple):
     batch_size: int
     lr: float  # Adam, one-cycle peak
     lstm_forget_bias: float  # sigmoid(4) = 0.98: the cell keeps 98% of its memory per step
-    gru_update_bias: float  # z near 1 keeps the old state, but then writes little new
+    gru_update_bias: float  # sigmoid(3) = 0.95: z near 1 keeps the old state, writes little new
     clip_grad_norm: float
 
 
-RECALL_RECIPE = RecallRecipe(T=60, n_symbols=8, hidden=64, steps=600, batch_size=64, lr=3e-3,
+RECALL_RECIPE = RecallRecipe(T=60, n_symbols=8, hidden=64, steps=800, batch_size=64, lr=3e-3,
                              lstm_forget_bias=4.0, gru_update_bias=3.0,
                              clip_grad_norm=1.0)
 

@@ -7,6 +7,13 @@ Two synthetic tasks that need a memory, generated on the spot (nothing to ship):
 * :func:`adding_problem`: Hochreiter & Schmidhuber's adding problem: add the two
   values that carry a marker. Inputs ``(n, T, 2)``, targets ``(n,)``.
 
+Variable-length sequences in one batch (padding at the end, and a mask):
+
+* :func:`pad_sequences`: a list of ``(T_b, D)`` arrays as one ``(B, T_max, D)``
+  array, with the ``lengths`` and a boolean ``mask`` of the real steps;
+* :func:`last_states`: each sequence's hidden state at its own last real step;
+* :func:`masked_mean`: a per-step loss averaged over the real steps only.
+
 And the pieces of a character-level language model on a shipped book:
 
 * :class:`CharVocab`: characters <-> integer ids;
@@ -23,6 +30,7 @@ inputs, int64 labels and ids). The same ``seed`` gives the same arrays.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -33,6 +41,10 @@ from nnlib.data import _check_float, _check_int, _rng, load_text
 __all__ = [
     "recall_task",
     "adding_problem",
+    "PaddedBatch",
+    "pad_sequences",
+    "last_states",
+    "masked_mean",
     "CharVocab",
     "CharData",
     "char_dataset",
@@ -122,6 +134,155 @@ def adding_problem(n: int, T: int, seed: int | None = 0):
     marker[rows, first] = marker[rows, second] = 1.0
     y = values[rows, first] + values[rows, second]  # (n,) float32
     return np.stack([values, marker], axis=-1), y
+
+
+# --------------------------------------------------------------------------- padding
+
+
+class PaddedBatch(NamedTuple):
+    """Sequences of different lengths in one array, padded at the end.
+
+    Attributes:
+        x: ``(B, T_max, D)`` (or ``(B, T_max)`` for sequences of ids): sequence ``b``
+            in ``x[b, :lengths[b]]``, the pad value after it.
+        lengths: ``(B,)`` int64, the number of real steps of each sequence.
+        mask: ``(B, T_max)`` bool, True on real steps: ``mask[b, t] == (t < lengths[b])``.
+    """
+
+    x: np.ndarray
+    lengths: np.ndarray
+    mask: np.ndarray
+
+
+def pad_sequences(sequences, pad_value=0.0) -> PaddedBatch:
+    """Stack sequences of different lengths into one batch, padding each at its end.
+
+    A recurrent network runs forward in time, so padding *after* the real steps
+    cannot change the states at them: ``hs[b, :lengths[b]]`` of the padded batch
+    are the states of sequence ``b`` run alone. What the padding does change is
+    everything read at later steps, hence :func:`last_states` (not ``hs[:, -1]``)
+    and :func:`masked_mean` (not a plain mean).
+
+    Args:
+        sequences: a non-empty list of ``B`` arrays, each ``(T_b, D)`` with the same
+            ``D`` (features per step) or each ``(T_b,)`` (one id or value per step);
+            every ``T_b >= 1``.
+        pad_value: what fills the steps after a sequence's end (an integer for ids).
+
+    Returns:
+        ``PaddedBatch(x, lengths, mask)``; ``x`` keeps the sequences' common dtype
+        (integer ids stay integers, other numbers become float64 unless all are float32).
+        ``torch.nn.utils.rnn.pad_sequence(..., batch_first=True)`` pads the same way.
+
+    Example::
+
+        batch = pad_sequences([np.ones((3, 2)), np.ones((5, 2))])
+        batch.x.shape, batch.lengths     # (2, 5, 2), array([3, 5])
+        batch.mask[0]                    # [ True  True  True False False]
+    """
+    if isinstance(sequences, np.ndarray) or not isinstance(sequences, list | tuple):
+        raise ValueError(f"sequences must be a list of arrays (T_b, D) or (T_b,), "
+                         f"got {type(sequences).__name__}")
+    if not sequences:
+        raise ValueError("sequences must hold at least one sequence, got an empty list")
+    arrays = [np.asarray(seq) for seq in sequences]
+    for b, arr in enumerate(arrays):
+        if arr.dtype == bool or arr.dtype.kind not in "iuf":
+            raise ValueError(f"sequences[{b}] must hold real numbers, got dtype {arr.dtype}")
+        if arr.ndim not in (1, 2):
+            raise ValueError(f"sequences[{b}] must have shape (T_b, D) or (T_b,), "
+                             f"got {arr.shape}")
+        if arr.ndim != arrays[0].ndim or arr.shape[1:] != arrays[0].shape[1:]:
+            expected = "(T_b,)" if arrays[0].ndim == 1 else f"(T_b, {arrays[0].shape[1]})"
+            raise ValueError(f"sequences must all have the same feature size: sequences[0] "
+                             f"has shape {arrays[0].shape}, so sequences[{b}] must be "
+                             f"{expected}, got {arr.shape}")
+        if len(arr) == 0:
+            raise ValueError(f"sequences[{b}] must have at least one step, got shape "
+                             f"{arr.shape}")
+    if not isinstance(pad_value, numbers.Real) or isinstance(pad_value, bool):
+        raise ValueError(f"pad_value must be a number, got {pad_value!r}")
+    dtype = np.result_type(*arrays)
+    if dtype.kind in "iu":
+        if not float(pad_value).is_integer():
+            raise ValueError(f"pad_value must be an integer for integer sequences (ids), "
+                             f"got {pad_value!r}")
+        dtype = np.dtype(np.int64)
+    elif dtype != np.float32:
+        dtype = np.dtype(np.float64)
+    lengths = np.array([len(arr) for arr in arrays], dtype=np.int64)
+    B, T_max = len(arrays), int(lengths.max())
+    x = np.full((B, T_max, *arrays[0].shape[1:]), pad_value, dtype=dtype)
+    for b, arr in enumerate(arrays):
+        x[b, :len(arr)] = arr
+    mask = np.arange(T_max) < lengths[:, None]  # (B, T_max)
+    return PaddedBatch(x, lengths, mask)
+
+
+def _check_lengths(lengths, B, T):
+    """``lengths`` as ``(B,)`` int64 in ``1 .. T``; a ValueError naming it otherwise."""
+    arr = np.asarray(lengths)
+    if arr.shape != (B,) or arr.dtype == bool or arr.dtype.kind not in "iu":
+        raise ValueError(f"lengths must be ({B},) integers, one per sequence, got "
+                         f"shape {arr.shape} dtype {arr.dtype}")
+    if arr.min() < 1 or arr.max() > T:
+        bad = arr[(arr < 1) | (arr > T)][0]
+        raise ValueError(f"lengths must be in 1 .. T = {T}, got {bad}")
+    return arr.astype(np.int64, copy=False)
+
+
+def last_states(hs, lengths) -> np.ndarray:
+    """Each sequence's hidden state at its own last real step: ``hs[b, lengths[b] - 1]``.
+
+    On a padded batch ``hs[:, -1]`` is the state after the padding too, which for
+    a shorter sequence is not its final state (the network kept stepping on pad
+    values). ``torch.nn.utils.rnn.pack_padded_sequence`` makes torch's final state
+    ``h_n`` exactly this.
+
+    Args:
+        hs: ``(B, T, H)`` hidden states of a padded batch (e.g. from ``rnn_forward``).
+        lengths: ``(B,)`` integers in ``1 .. T``, e.g. ``pad_sequences(...).lengths``.
+
+    Returns:
+        ``(B, H)``.
+    """
+    hs = np.asarray(hs)
+    if hs.ndim != 3:
+        raise ValueError(f"hs must have shape (B, T, H), got {hs.shape}")
+    B, T, H = hs.shape
+    lengths = _check_lengths(lengths, B, T)
+    return hs[np.arange(B), lengths - 1]  # (B, H)
+
+
+def masked_mean(values, mask) -> float:
+    """The mean of ``values`` over the real steps only: ``sum(values[mask]) / mask.sum()``.
+
+    A per-step loss on a padded batch must be averaged this way: a plain mean
+    would count the pad steps (their losses are meaningless) and divide by the
+    wrong number. Pad entries are not even read, so a NaN there is harmless. The
+    gradient is ``mask / mask.sum()``: zero at every pad step.
+
+    Args:
+        values: ``(B, T)`` per-step values, e.g. losses.
+        mask: ``(B, T)`` bool, True on real steps (``pad_sequences(...).mask``);
+            at least one True.
+
+    Returns:
+        A float. In torch: ``(loss * mask).sum() / mask.sum()``.
+    """
+    values = np.asarray(values)
+    if values.dtype == bool or values.dtype.kind not in "iuf":
+        raise ValueError(f"values must hold real numbers, got dtype {values.dtype}")
+    mask = np.asarray(mask)
+    if mask.dtype != bool:
+        raise ValueError(f"mask must be a boolean array (True on real steps), got dtype "
+                         f"{mask.dtype}")
+    if mask.shape != values.shape:
+        raise ValueError(f"mask must have the shape of values {values.shape}, got {mask.shape}")
+    count = int(mask.sum())
+    if count == 0:
+        raise ValueError("mask must mark at least one real step (True), got none")
+    return float(np.where(mask, values, 0.0).sum() / count)
 
 
 # --------------------------------------------------------------------------- characters
