@@ -16,6 +16,11 @@ animations): typically 10-30 ms instead of 100-200 ms. Controls listed in
 ``static_controls`` change the cached part too (a colour bar's range, say),
 so moving one of them redraws the whole figure.
 
+Controls are sliders, menus, checkboxes, number boxes or text boxes (``ipywidgets.Text``:
+with ``continuous_update=True`` the view redraws at every keystroke, fine within the
+100 ms budget; ``False`` redraws on Enter). ``sweep`` types nothing, one character, the
+default and a long text with characters outside most alphabets into a text box.
+
 ``update`` may return a short message ("diverged: the loss exceeded 1e6"),
 shown under the figure. An unexpected exception is also shown there, in one
 line, instead of a traceback in the middle of the lesson.
@@ -25,7 +30,8 @@ import contextlib
 import io
 import time
 
-__all__ = ["LiveView", "TrainerView", "TrainingMonitor", "figure_png", "slider_range"]
+__all__ = ["LiveView", "TrainerView", "TrainingMonitor", "figure_png", "slider_range",
+           "text_extremes"]
 
 
 def _agg_canvas(fig):
@@ -61,6 +67,15 @@ def slider_range(control):
         return tuple(control.base**e for e in (control.min, (control.min + control.max) / 2,
                                                 control.max))
     return control.min, (control.min + control.max) / 2, control.max
+
+
+def text_extremes(default):
+    """What a learner may type into a text box: nothing, one character, the default, a lot.
+
+    The long text repeats the default and ends with characters that few alphabets hold
+    (accents, a symbol, a tab), which a view must drop or refuse with a message.
+    """
+    return ["", default[:1] or "a", default, (default + " ") * 8 + "déjà vu ☃\t"]
 
 
 def figure_png(fig):
@@ -185,9 +200,10 @@ class LiveView:
     def sweep(self):
         """Settings that visit every control's extremes: its min, middle and max, or each option.
 
-        One control moves at a time from the current values; then every slider sits at
-        its minimum, and then at its maximum, together. The benchmark times these
-        renders and the tests check that none of them fails.
+        One control moves at a time from the current values (a text box visits the
+        texts of ``text_extremes``); then every slider sits at its minimum, and then
+        at its maximum, together. The benchmark times these renders and the tests
+        check that none of them fails.
         """
         base = self.values()
         settings = [dict(base)]
@@ -196,12 +212,14 @@ class LiveView:
                 values = [o[1] if isinstance(o, tuple) else o for o in control.options]
             elif isinstance(control.value, bool):  # a checkbox
                 values = [False, True]
+            elif isinstance(control.value, str):  # a text box
+                values = text_extremes(control.value)
             else:
                 lo, mid, hi = slider_range(control)
                 values = [lo, type(control.value)(mid), hi]
             settings += [{**base, name: value} for value in values]
         sliders = {n: slider_range(c) for n, c in self.controls.items()
-                   if not hasattr(c, "options") and not isinstance(c.value, bool)}
+                   if not hasattr(c, "options") and not isinstance(c.value, (bool, str))}
         for end in (0, 2):
             settings.append({**base, **{n: r[end] for n, r in sliders.items()}})
         return settings

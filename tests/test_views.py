@@ -33,6 +33,8 @@ def test_moving_any_control_changes_the_picture(view):
             others = [v for v in values if v != base[name]]
         elif isinstance(base[name], bool):
             others = [not base[name]]
+        elif isinstance(base[name], str):  # a text box: half the text
+            others = [base[name][: len(base[name]) // 2] or "a"]
         else:
             lo, _, hi = slider_range(control)
             others = [hi if base[name] != hi else lo]

@@ -23,6 +23,10 @@ VIEWS = {
     "CNN feature maps": "nnlib.views.cnn:feature_map_explorer",
     "occlusion": "nnlib.views.cnn:occlusion_explorer",
     "spectral radius": "nnlib.views.rnn:spectral_radius_explorer",
+    "forget-gate bias": "nnlib.views.lstm:forget_bias_explorer",
+    "GRU update gate": "nnlib.views.gru:update_gate_explorer",
+    "sampling temperature": "nnlib.views.rnn:sampling_explorer",
+    "LSTM gates": "nnlib.views.gates:gate_explorer",
 }
 
 

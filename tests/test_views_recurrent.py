@@ -1,0 +1,164 @@
+"""The views of trained character models (notebooks 08-10) show what the models compute.
+
+The numpy models behind them reproduce torch's in float64, the bars are
+``softmax(logits / T)``, and odd input (unknown characters, nothing at all) gives a
+message, not an exception. Rendering, extremes and responsiveness are checked for
+every registered view in tests/test_views.py.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from nnlib.recurrent import CELLS, CharModel
+from nnlib.views.gates import char_lstm_forward, char_lstm_weights, gate_explorer
+from nnlib.views.rnn import NumpyCharModel, sampling_explorer, small_char_model, softmax_t
+
+TEXT = "Call me Ishmael. Some years ago—never mind how long"
+
+
+@pytest.fixture(scope="module")
+def lstm():
+    return small_char_model("lstm")  # (model, vocab), trained once and cached
+
+
+@pytest.fixture(scope="module")
+def sampler(lstm):
+    return sampling_explorer()
+
+
+@pytest.fixture(scope="module")
+def gates(lstm):
+    return gate_explorer()
+
+
+def _double(model):
+    return copy.deepcopy(model).double().cpu().eval()
+
+
+def _torch_logits(model, ids):
+    """torch's float64 logits after reading ``ids``, and its hidden states."""
+    m = _double(model)
+    with torch.no_grad():
+        hs = m.recurrent(m.embed(torch.as_tensor(ids)[None]))[0]
+        return m.out(hs)[0, -1].numpy(), hs[0].numpy()
+
+
+def test_gate_view_numpy_lstm_reproduces_torchs_hidden_states(lstm):
+    model, vocab = lstm
+    ids = vocab.encode(TEXT)
+    hs, cache = char_lstm_forward(char_lstm_weights(model), ids)
+    np.testing.assert_allclose(hs[0], _torch_logits(model, ids)[1], rtol=1e-10, atol=1e-12)
+    # and h = o * tanh(c), from the gates the view draws
+    np.testing.assert_allclose(hs, cache.gate("o") * np.tanh(cache.cs), rtol=1e-12)
+
+
+def test_gate_view_draws_the_gates_of_the_typed_text(gates, lstm):
+    model, vocab = lstm
+    gates.render(first_unit=16, text=TEXT)
+    cache = char_lstm_forward(char_lstm_weights(model), vocab.encode(TEXT))[1]
+    for ax, name in zip(gates.fig.axes, "ifo"):  # the first three axes, top to bottom
+        shown = ax.images[0].get_array()
+        np.testing.assert_allclose(shown, cache.gate(name)[0, :, 16:32].T)
+    np.testing.assert_allclose(gates.fig.axes[3].images[0].get_array(),
+                               np.tanh(cache.cs[0, :, 16:32]).T)
+
+
+def test_gate_view_long_unknown_and_empty_texts_give_messages(gates, lstm):
+    model, vocab = lstm
+    long = TEXT + " and then the whale é came up from the deep, white and vast"
+    gates.render(first_unit=0, text=long)
+    assert "'é' is not in the book's alphabet; dropped" in gates.message
+    assert f"last 60 of {len(long) - 1} characters" in gates.message
+    kept = long.replace("é", "")
+    cache = char_lstm_forward(char_lstm_weights(model), vocab.encode(kept))[1]
+    np.testing.assert_allclose(gates.fig.axes[1].images[0].get_array(),
+                               cache.gate("f")[0, -60:, :16].T)
+    gates.render(first_unit=0, text="")
+    assert gates.message.startswith("type some text")
+    gates.render(first_unit=0, text="☃")
+    assert "not in the book's alphabet" in gates.message and "type some text" in gates.message
+
+
+def test_gate_view_refuses_a_model_that_is_not_an_lstm(lstm):
+    gru = CharModel(len(lstm[1]), hidden=16, cell="gru", embedding=8)
+    with pytest.raises(ValueError, match="needs an LSTM"):
+        gate_explorer(gru, lstm[1])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_numpy_char_model_matches_torch_for_every_cell(cell, lstm):
+    vocab = lstm[1]
+    model = CharModel(len(vocab), hidden=24, cell=cell, embedding=8, seed=3)
+    ids = vocab.encode(TEXT)
+    net = NumpyCharModel(model)
+    logits, hs = _torch_logits(model, ids)
+    state = net.start()
+    for t, token in enumerate(ids):
+        state = net.step(token, state)
+        np.testing.assert_allclose(state[0], hs[t], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(net.logits(state), logits, rtol=1e-10, atol=1e-12)
+
+
+def test_bars_are_softmax_of_logits_over_temperature_and_entropy_falls_with_it(sampler, lstm):
+    model, vocab = lstm
+    prompt = "The whale"
+    logits = _torch_logits(model, vocab.encode(prompt))[0]
+    entropies = []
+    for temperature in (3.0, 1.5, 1.0, 0.5, 0.2, 0.1):
+        sampler.render(temperature=temperature, prompt=prompt, seed=0)
+        shown = sampler.shown["LSTM"]
+        z = logits / temperature
+        expected = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+        np.testing.assert_allclose(shown["probs"], expected, rtol=1e-9, atol=1e-12)
+        assert shown["entropy"] == pytest.approx(-(expected * np.log(expected)).sum(),
+                                                 rel=1e-9)
+        entropies.append(shown["entropy"])
+    assert np.all(np.diff(entropies) < 0), entropies
+    assert entropies[0] < np.log(len(vocab))  # still below the uniform distribution's
+
+
+def test_sampling_draws_from_the_shown_distribution(lstm):
+    # Gumbel-max: argmax(logits / T + Gumbel noise) is a draw from softmax(logits / T)
+    model, vocab = lstm
+    net = NumpyCharModel(model)
+    state = net.read(vocab.encode("The sea was "))
+    probs, _ = softmax_t(net.logits(state), 0.7)
+    noise = np.random.default_rng(0).gumbel(size=(20_000, 1, len(vocab)))
+    firsts = np.array([net.sample(state, n, 0.7)[0] for n in noise])
+    counts = np.bincount(firsts, minlength=len(vocab)) / len(firsts)
+    np.testing.assert_allclose(counts, probs, atol=0.01)
+
+
+def test_sampling_is_deterministic_for_a_seed_and_changes_with_it(sampler, lstm):
+    settings = {"temperature": 0.8, "prompt": "It was ", "seed": 3}
+    png = sampler.render(**settings)
+    text = sampler.shown["LSTM"]["text"]
+    assert sampler.render(**settings) == png and sampler.shown["LSTM"]["text"] == text
+    sampler.render(**{**settings, "seed": 4})
+    assert sampler.shown["LSTM"]["text"] != text
+    assert len(text) == 200 and set(text) <= set(lstm[1].chars)
+
+
+def test_unknown_characters_and_an_empty_prompt_give_messages(sampler):
+    sampler.render(temperature=1.0, prompt="Ishmaël ☃", seed=0)
+    assert sampler.message == "'ë' and '☃' are not in the book's alphabet; dropped"
+    sampler.render(temperature=1.0, prompt="", seed=0)
+    assert sampler.message.startswith("the prompt is empty")
+    assert len(sampler.shown["LSTM"]["text"]) == 200
+
+
+def test_sampling_view_works_with_rnn_and_gru_models(lstm):
+    vocab = lstm[1]
+    models = {cell.upper(): CharModel(len(vocab), hidden=32, cell=cell, embedding=8, seed=1)
+              for cell in ("rnn", "gru")}
+    view = sampling_explorer({**models, "LSTM": lstm[0]}, vocab)
+    for settings in view.sweep():
+        view.render(**settings)
+        assert not view.message.startswith("Could not draw"), view.message
+    assert list(view.shown) == ["RNN", "GRU", "LSTM"]
+    logits = _torch_logits(models["GRU"], vocab.encode("The sea was "))[0]
+    view.render(temperature=1.0, prompt="The sea was ", seed=0)
+    np.testing.assert_allclose(view.shown["GRU"]["probs"], softmax_t(logits)[0], rtol=1e-9)
