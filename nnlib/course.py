@@ -42,11 +42,13 @@ NOTEBOOKS = (
     Notebook("07_cnn", "Convolutional networks",
              "convolution as a sliding dot product, padding, stride, pooling, a CNN on images"),
     Notebook("08_rnn", "Recurrent networks",
-             "recurrence, backpropagation through time, vanishing gradients, a character model"),
+             "recurrence, backpropagation through time, vanishing and exploding gradients, "
+             "padding and masks, a character model with temperature sampling, a forecast"),
     Notebook("09_lstm", "LSTM",
-             "the cell state and its gates, and a memory task the plain RNN fails"),
+             "the cell state and its gates, the forget bias, and a memory task the plain RNN "
+             "fails"),
     Notebook("10_gru", "GRU",
-             "reset and update gates; RNN vs LSTM vs GRU side by side"),
+             "reset and update gates; RNN vs LSTM vs GRU on the same tasks and budget"),
     Notebook("11_gan", "Generative adversarial networks",
              "generator vs discriminator, training dynamics and mode collapse"),
     Notebook("12_transformer", "Transformer",

@@ -128,14 +128,32 @@ def count_recurrent_parameters(model):
     return int(sum(p.numel() for p in model.recurrent.parameters()))
 
 
-def input_gradients_through_time(cell, T=60, gate_bias=0.0, seed=0, hidden=64, batch=64,
-                                 n_symbols=8):
+class RecallRecipe(NamedTuple):
+    T: int  # sequence length: the symbol must be carried T - 1 steps
+    n_symbols: int
+    hidden: int
+    steps: int  # optimizer steps, each on a fresh batch
+    batch_size: int
+    lr: float  # Adam, one-cycle peak
+    lstm_forget_bias: float  # sigmoid(4) = 0.98: the cell keeps 98% of its memory per step
+    gru_update_bias: float  # sigmoid(3) = 0.95: z near 1 keeps the old state, writes little new
+    clip_grad_norm: float
+    stop_loss: float  # stop early once the training loss is below this: solved
+
+
+RECALL_RECIPE = RecallRecipe(T=60, n_symbols=8, hidden=48, steps=900, batch_size=64, lr=3e-3,
+                             lstm_forget_bias=4.0, gru_update_bias=3.0,
+                             clip_grad_norm=1.0, stop_loss=0.01)
+
+
+def input_gradients_through_time(cell, gate_bias=0.0, seed=0, recipe=None, batch=64):
     """How much a loss on the last step can still learn from each input, before training.
 
-    Builds ``build_sequence_classifier(cell, ..., gate_bias, seed)`` (a fresh torch
-    model, as the recall training starts), copies its weights into the numpy
-    forward/backward pair of ``nnlib.rnn``, reads ``batch`` recall sequences of
-    length ``T``, and sends a unit gradient into the last hidden state.
+    Builds ``build_sequence_classifier(cell, ..., gate_bias, seed)`` with the sizes of
+    ``recipe`` (default ``RECALL_RECIPE``): a fresh torch model, as ``fit_recall``
+    starts. Copies its weights into the numpy forward/backward pair of ``nnlib.rnn``,
+    reads ``batch`` recall sequences of length ``recipe.T``, and sends a unit
+    gradient into the last hidden state.
 
     Returns ``(T,)``: the mean over the batch of ``||dL/dx_t||``. Entry 0 is what
     reaches the symbol the recall task asks about, ``T - 1`` steps back.
@@ -150,6 +168,8 @@ def input_gradients_through_time(cell, T=60, gate_bias=0.0, seed=0, hidden=64, b
     )
     from nnlib.sequences import recall_task
 
+    recipe = RECALL_RECIPE if recipe is None else recipe
+    T, hidden, n_symbols = recipe.T, recipe.hidden, recipe.n_symbols
     model = build_sequence_classifier(cell, n_symbols + 1, hidden, n_symbols,
                                       gate_bias=gate_bias, seed=seed)
     weights = numpy_weights(model.recurrent)
@@ -167,28 +187,12 @@ def input_gradients_through_time(cell, T=60, gate_bias=0.0, seed=0, hidden=64, b
     return np.linalg.norm(dx, axis=2).mean(axis=0)
 
 
-class RecallRecipe(NamedTuple):
-    T: int  # sequence length: the symbol must be carried T - 1 steps
-    n_symbols: int
-    hidden: int
-    steps: int  # optimizer steps, each on a fresh batch
-    batch_size: int
-    lr: float  # Adam, one-cycle peak
-    lstm_forget_bias: float  # sigmoid(4) = 0.98: the cell keeps 98% of its memory per step
-    gru_update_bias: float  # sigmoid(3) = 0.95: z near 1 keeps the old state, writes little new
-    clip_grad_norm: float
-
-
-RECALL_RECIPE = RecallRecipe(T=60, n_symbols=8, hidden=64, steps=800, batch_size=64, lr=3e-3,
-                             lstm_forget_bias=4.0, gru_update_bias=3.0,
-                             clip_grad_norm=1.0)
-
-
 class RecallResult(NamedTuple):
     model: object
     accuracy: float  # on 1,000 fresh test sequences
     seconds: float
-    train_loss: list
+    train_loss: list  # (step, training loss): up to 31 points over the run
+    steps: int  # optimizer steps taken: fewer than recipe.steps when it solved the task early
 
 
 def fit_recall(cell, seed=0, recipe=RECALL_RECIPE, gate_bias=None, progress=None, device=None):
@@ -196,8 +200,12 @@ def fit_recall(cell, seed=0, recipe=RECALL_RECIPE, gate_bias=None, progress=None
 
     Every step sees a fresh batch (``recipe.steps * recipe.batch_size`` sequences in
     one pass), so there is nothing to memorise: only carrying the symbol helps.
+    Training stops early once the training loss (mean over the 30 steps between two
+    reports) is below ``recipe.stop_loss``: the cell has solved the task, and the
+    remaining budget would only cost time. ``RecallResult.steps`` says when.
     ``gate_bias`` overrides the recipe's gate bias for this cell (ignored for the
-    plain RNN).
+    plain RNN). ``progress``: e.g. ``TrainingMonitor(recipe.steps, xlabel="step")``,
+    told the training loss 30 times over the run.
 
     Returns a ``RecallResult`` with the accuracy on 1,000 test sequences
     (chance: ``1 / recipe.n_symbols``).
@@ -214,10 +222,11 @@ def fit_recall(cell, seed=0, recipe=RECALL_RECIPE, gate_bias=None, progress=None
     x, y = recall_task(recipe.steps * recipe.batch_size, recipe.T, recipe.n_symbols, seed=seed)
     result = train_classifier(model, x, y, epochs=1, batch_size=recipe.batch_size, lr=recipe.lr,
                               seed=seed, device=device, progress=progress,
-                              clip_grad_norm=recipe.clip_grad_norm, updates_per_epoch=30)
+                              clip_grad_norm=recipe.clip_grad_norm, updates_per_epoch=30,
+                              progress_in_steps=True, stop_loss=recipe.stop_loss)
     x_test, y_test = recall_task(1000, recipe.T, recipe.n_symbols, seed=10_000 + seed)
-    return RecallResult(model, accuracy(model, x_test, y_test), result.seconds,
-                        result.train_loss)
+    return RecallResult(model, accuracy(model, x_test, y_test), result.seconds, result.curve,
+                        result.steps)
 
 
 # --------------------------------------------------------------------------- characters
@@ -294,7 +303,7 @@ class CharRecipe(NamedTuple):
     val_windows: int  # fixed windows of the held-out end of the book
 
 
-CHAR_RECIPE = CharRecipe(corpus="moby_dick", hidden=96, embedding=32, seq_len=48,
+CHAR_RECIPE = CharRecipe(corpus="moby_dick", hidden=64, embedding=32, seq_len=32,
                          batch_size=32, steps=500, lr=5e-3, clip_grad_norm=1.0,
                          val_windows=256)
 
@@ -304,7 +313,7 @@ class CharResult(NamedTuple):
     vocab: object
     val_loss: float  # nats per character on the held-out end of the book
     seconds: float
-    train_loss: list
+    train_loss: list  # (step, training loss): 31 points over the run
 
 
 def fit_char_model(cell="lstm", seed=0, recipe=CHAR_RECIPE, progress=None, device=None):
@@ -314,6 +323,7 @@ def fit_char_model(cell="lstm", seed=0, recipe=CHAR_RECIPE, progress=None, devic
     validation loss, in nats per character, is measured on fixed windows of the
     last 10%, which training never sees. Compare it with
     ``nnlib.sequences.unigram_loss`` (about 3.08 on Moby Dick) and ``uniform_loss``.
+    ``progress``: e.g. ``TrainingMonitor(recipe.steps, xlabel="step")``.
     """
     from nnlib.sequences import char_dataset, random_windows
     from nnlib.training import train_classifier
@@ -326,5 +336,6 @@ def fit_char_model(cell="lstm", seed=0, recipe=CHAR_RECIPE, progress=None, devic
     result = train_classifier(model, x, y, epochs=1, batch_size=recipe.batch_size,
                               lr=recipe.lr, x_val=x_val, y_val=y_val, seed=seed, device=device,
                               progress=progress, val_name="validation",
-                              clip_grad_norm=recipe.clip_grad_norm, updates_per_epoch=30)
-    return CharResult(model, data.vocab, result.val_loss[-1], result.seconds, result.train_loss)
+                              clip_grad_norm=recipe.clip_grad_norm, updates_per_epoch=30,
+                              progress_in_steps=True)
+    return CharResult(model, data.vocab, result.val_loss[-1], result.seconds, result.curve)

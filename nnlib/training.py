@@ -50,6 +50,7 @@ class TrainResult(NamedTuple):
     seconds: float  # wall time of the whole loop
     steps: int  # optimizer steps taken
     diverged: bool  # the loss became inf or NaN (training stopped there)
+    curve: list  # (step, mean training loss since the previous point), a few points per epoch
 
 
 def horizontal_flip(x, generator):
@@ -112,7 +113,7 @@ def _positive_int(value, name):
 def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
                      weight_decay=0.0, x_val=None, y_val=None, augment=None, seed=0,
                      device=None, progress=None, val_name="test", updates_per_epoch=10,
-                     clip_grad_norm=None):
+                     clip_grad_norm=None, progress_in_steps=False, stop_loss=None):
     """Train ``model`` (logits out) with cross-entropy, Adam and a one-cycle schedule.
 
     Args:
@@ -133,6 +134,12 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
         progress: a ``nnlib.widgets.TrainingMonitor(epochs, ...)`` (or anything
             with ``update(epoch, **metrics)``): the training loss a few times
             per epoch (``updates_per_epoch``), the validation loss each epoch.
+        stop_loss: stop early once the mean training loss between two reports
+            (``updates_per_epoch`` per epoch) falls below this: the task is solved,
+            further steps would only cost time. ``None`` trains to the end.
+        progress_in_steps: report optimizer steps instead of (fractional) epochs
+            to ``progress`` (for a single pass over fresh data: a
+            ``TrainingMonitor(total_steps, xlabel="step")``).
         clip_grad_norm: rescale the gradient when its norm exceeds this (recurrent
             networks: one exploding step must not wreck the weights).
 
@@ -168,12 +175,12 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr,
                                                    total_steps=epochs * batches)
     report_every = max(1, batches // max(1, updates_per_epoch))
-    result = TrainResult([], [], [], 0.0, 0, False)
+    result = TrainResult([], [], [], 0.0, 0, False, [])
     start, steps = time.perf_counter(), 0
     for epoch in range(epochs):
         model.train()
         order = torch.randperm(len(x), generator=generator).to(device)
-        total, recent = 0.0, []
+        total, recent, stopped = 0.0, [], False
         for b in range(batches):
             batch = order[b * batch_size:(b + 1) * batch_size]
             xb = x[batch] if augment is None else augment(x[batch], generator)
@@ -190,19 +197,28 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
             recent.append(value)
             if not math.isfinite(value):
                 break
-            if progress is not None and (b + 1) % report_every == 0 and b + 1 < batches:
-                progress.update(epoch + (b + 1) / batches, **{"train loss": np.mean(recent)})
+            if (b + 1) % report_every == 0 and b + 1 < batches:
+                result.curve.append((steps, float(np.mean(recent))))
+                if progress is not None:
+                    progress.update(steps if progress_in_steps else epoch + (b + 1) / batches,
+                                    **{"train loss": result.curve[-1][1]})
                 recent = []
-        result.train_loss.append(total / len(x))
-        metrics = {"train loss": np.mean(recent) if recent else result.train_loss[-1]}
+                if stop_loss is not None and result.curve[-1][1] < stop_loss:
+                    stopped = True  # solved: the rest of the budget would only cost time
+                    break
+        seen = min(len(x), (b + 1) * batch_size)
+        result.train_loss.append(total / seen)
+        metrics = {"train loss": np.mean(recent) if recent else result.curve[-1][1]}
+        if not stopped:
+            result.curve.append((steps, float(metrics["train loss"])))
         if x_val is not None:
             val_loss, val_acc = _evaluate(model, xv, yv, batch_size=1000)
             result.val_loss.append(val_loss)
             result.val_accuracy.append(val_acc)
             metrics[f"{val_name} loss"] = val_loss
         if progress is not None:
-            progress.update(epoch + 1, **metrics)
-        if not math.isfinite(result.train_loss[-1]):
+            progress.update(steps if progress_in_steps else epoch + 1, **metrics)
+        if not math.isfinite(result.train_loss[-1]) or stopped:
             break
     model.eval()
     if progress is not None and hasattr(progress, "finish"):

@@ -371,19 +371,36 @@ class TrainerView(LiveView):
         self._last_tick_end = time.perf_counter()
 
 
+class _NamedRun:
+    """``TrainingMonitor.run(name)``: forwards updates with the run's name before each metric."""
+
+    def __init__(self, monitor, name):
+        self.monitor, self.name = monitor, name
+
+    def update(self, step, **metrics):
+        self.monitor.update(step, **{f"{self.name} {k}": v for k, v in metrics.items()})
+
+    def finish(self):
+        self.monitor.finish()
+
+
 class TrainingMonitor:
     """A progress bar and a live loss curve for a training loop; silent outside Jupyter.
 
     Pass one to a training function (``nnlib.mlp.fit(..., progress=monitor)``)
     or call ``update(step, **metrics)`` yourself. In a notebook it displays
-    itself at the first update and redraws at most every ``every_seconds``;
+    itself at the first update and redraws at most every ``every_seconds``, and
+    never spends more than about 5% of the training time on drawing (a redraw
+    that took 0.1 s waits at least 2 s for the next);
     the last update (``step == total``) or ``finish()`` draws the final
     curves, which the saved notebook keeps.
 
     Its text form is constant (``[title: N steps]``) so that saved outputs do not
     depend on timing. Metrics may come at different rates (a training loss every
     few batches, a test loss once per epoch, at fractional steps): each curve
-    keeps its own steps.
+    keeps its own steps. To compare several runs on one chart, give each its own
+    ``monitor.run("LSTM")``: the same monitor, with the run's name before every
+    metric ("LSTM train loss").
     """
 
     def __init__(self, total, title="training", xlabel="epoch", ylabel="loss",
@@ -398,8 +415,9 @@ class TrainingMonitor:
         self.steps = []
         self._handle = None
         self._last_draw = 0.0
+        self._draw_seconds = 0.0  # how long the last redraw took
         self._fig = None
-        self._finished = False
+        self._finished_at = None  # len(self.steps) when the final curves were last drawn
 
     def update(self, step, **metrics):
         self.steps.append(step)
@@ -409,19 +427,25 @@ class TrainingMonitor:
         if self._handle is None:
             self._show()
         done = step >= self.total
-        if done or time.perf_counter() - self._last_draw > self.every_seconds:
+        wait = max(self.every_seconds, 20 * self._draw_seconds)
+        if done or time.perf_counter() - self._last_draw > wait:
             self._redraw()
         if done:
             self.finish()
 
     def finish(self):
-        """Draw the final curves (also into the saved notebook)."""
-        if self._finished:
+        """Draw the final curves (also into the saved notebook); again after new updates."""
+        if self._finished_at == len(self.steps):
             return
-        self._finished = True
+        self._finished_at = len(self.steps)
         if self._handle:  # None before the first update, False outside a kernel
             self._redraw()
             self._handle.update(self)
+
+    def run(self, name):
+        """This monitor for one of several runs: ``update(step, loss=...)`` records
+        ``"{name} loss"``, so the runs share one chart and can be compared."""
+        return _NamedRun(self, name)
 
     def _in_kernel(self):
         try:
@@ -451,6 +475,7 @@ class TrainingMonitor:
             return  # not in a kernel: nothing to draw
         from nnlib.plotting import COLORS, new_figure
 
+        start = time.perf_counter()
         if self._fig is None:
             self._fig, self._ax = new_figure(figsize=(6, 2.8))
         ax = self._ax
@@ -469,6 +494,7 @@ class TrainingMonitor:
         self._text.value = f"{step:g}/{self.total} {self.xlabel}s" + (f": {last}" if last else "")
         self._image.value = figure_png(self._fig)
         self._last_draw = time.perf_counter()
+        self._draw_seconds = self._last_draw - start
 
     def _repr_mimebundle_(self, **kwargs):
         import base64

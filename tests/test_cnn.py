@@ -216,3 +216,32 @@ def test_occlusion_map_hides_the_patch_at_every_position():
     assert probs[1, 4] == pytest.approx(expected, rel=1e-5)
     with pytest.raises(ValueError, match="patch must be between 1 and the image size 28"):
         occlusion_map(model, image, 0, patch=30)
+
+
+def test_train_classifier_keeps_a_loss_curve_and_can_report_in_steps():
+    x, y = toy_images()
+    steps_seen = []
+
+    class Recorder:
+        def update(self, step, **metrics):
+            steps_seen.append(step)
+
+    model = build_cnn(channels=(4, 8), hidden=16, image_size=8, classes=4, seed=0)
+    result = train_classifier(model, x, y, epochs=2, batch_size=32, seed=0, device="cpu",
+                              progress=Recorder(), progress_in_steps=True, updates_per_epoch=4)
+    assert steps_seen == [2, 4, 6, 8, 10, 12, 14, 16]  # optimizer steps, 8 per epoch
+    assert [s for s, _ in result.curve] == steps_seen
+    assert result.curve[-1][1] < result.curve[0][1]
+
+
+def test_train_classifier_stops_early_once_the_loss_is_below_stop_loss():
+    x, y = toy_images()
+    model = build_cnn(channels=(4, 8), hidden=16, image_size=8, classes=4, seed=0)
+    full = train_classifier(model, x, y, epochs=20, batch_size=32, lr=0.01, seed=0,
+                            device="cpu", updates_per_epoch=4)
+    model = build_cnn(channels=(4, 8), hidden=16, image_size=8, classes=4, seed=0)
+    early = train_classifier(model, x, y, epochs=20, batch_size=32, lr=0.01, seed=0,
+                             device="cpu", updates_per_epoch=4, stop_loss=0.05)
+    assert early.steps < full.steps == 20 * 8
+    assert early.curve[-1][1] < 0.05 <= min(loss for _, loss in early.curve[:-1])
+    assert early.curve[-1][0] == early.steps and len(early.train_loss) == -(-early.steps // 8)

@@ -118,6 +118,8 @@ def test_only_the_gated_cells_with_an_open_gate_reach_the_first_input():
         rnn = input_gradients_through_time("rnn", seed=seed)
         closed = input_gradients_through_time("lstm", gate_bias=0.0, seed=seed)
         lstm = input_gradients_through_time("lstm", gate_bias=4.0, seed=seed)
+        gru = input_gradients_through_time("gru", gate_bias=3.0, seed=seed)
         assert rnn.shape == (60,) and rnn[-1] > 0.1
         assert rnn[0] < 1e-12 and closed[0] < 1e-10  # vanished over 59 steps
         assert lstm[0] > 0.01  # still there: the cell path
+        assert gru[0] > 1e6 * rnn[0]  # the update gate's direct path

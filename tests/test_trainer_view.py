@@ -1,5 +1,7 @@
 """nnlib.widgets.TrainerView (play / step / reset) and TrainingMonitor, headless."""
 
+import time
+
 import ipywidgets as W
 import numpy as np
 import pytest
@@ -273,3 +275,53 @@ def test_monitor_in_a_kernel_draws_and_updates_its_display(monkeypatch):
     bundle = monitor._repr_mimebundle_()
     assert bundle["text/plain"] == "[fit: 2 epochs]"
     assert bundle["image/png"]
+
+
+def test_monitor_spends_about_5_percent_of_the_time_drawing_at_most(monkeypatch):
+    import IPython.display
+
+    class Handle:
+        def update(self, obj):
+            pass
+
+    monkeypatch.setattr(TrainingMonitor, "_in_kernel", lambda self: True)
+    monkeypatch.setattr(IPython.display, "display", lambda obj, display_id=False: Handle())
+    monitor = TrainingMonitor(total=10_000, every_seconds=0.0)
+    draws = []
+    original = monitor._redraw
+
+    def counted():
+        draws.append(1)
+        original()
+
+    monkeypatch.setattr(monitor, "_redraw", counted)
+    start = time.perf_counter()
+    for step in range(1, 200):
+        monitor.update(step, loss=1.0 / step)
+        time.sleep(0.002)  # a fast training step
+    elapsed = time.perf_counter() - start
+    assert len(draws) <= 1 + elapsed / (20 * monitor._draw_seconds) + 1
+    assert monitor.history["loss"][-1] == 1.0 / 199  # every value kept, drawn or not
+
+
+def test_named_runs_share_one_chart_and_each_finish_redraws_it(monkeypatch):
+    import IPython.display
+
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(sorted(obj.history))
+
+    monkeypatch.setattr(TrainingMonitor, "_in_kernel", lambda self: True)
+    monkeypatch.setattr(IPython.display, "display", lambda obj, display_id=False: Handle())
+    monitor = TrainingMonitor(total=2, xlabel="step")
+    for name in ("RNN", "LSTM"):
+        run = monitor.run(name)
+        run.update(1, **{"train loss": 2.0})
+        run.update(2, **{"train loss": 1.0})
+        run.finish()
+    assert shown[-1] == ["LSTM train loss", "RNN train loss"]  # the saved output has both
+    assert monitor.positions["RNN train loss"] == [1, 2]
+    monitor.finish()
+    assert len(shown) == 2  # nothing new since the last finish: no redraw

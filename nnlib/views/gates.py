@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from nnlib.plotting import DIVERGING_CMAP, SEQUENTIAL_CMAP, new_figure
+from nnlib.recurrent import numpy_weights
 from nnlib.rnn import lstm_forward
 from nnlib.views.rnn import (
     Typewriter,
@@ -50,13 +51,8 @@ def char_lstm_weights(model):
         raise ValueError(f"the gate view needs an LSTM CharModel, got cell "
                          f"{getattr(model, 'cell', type(model).__name__)!r}")
 
-    def numpy(p):
-        return p.detach().cpu().double().numpy()
-
-    rec = model.recurrent
-    return CharLSTMWeights(numpy(model.embed.weight), numpy(rec.weight_ih_l0).T,
-                           numpy(rec.weight_hh_l0).T,
-                           numpy(rec.bias_ih_l0) + numpy(rec.bias_hh_l0))
+    embed = model.embed.weight.detach().cpu().double().numpy()
+    return CharLSTMWeights(embed, *numpy_weights(model.recurrent))
 
 
 def char_lstm_forward(weights, ids):

@@ -12,6 +12,7 @@ import functools
 import numpy as np
 
 from nnlib.plotting import COLORS, PALETTE, new_figure
+from nnlib.recurrent import numpy_weights
 from nnlib.rnn import run_through_time
 from nnlib.widgets import LiveView
 
@@ -290,13 +291,11 @@ class NumpyCharModel:
         def numpy(p):
             return p.detach().cpu().double().numpy()
 
-        rec = model.recurrent
-        self.cell, H = model.cell, rec.hidden_size
-        w_ih, w_hh = numpy(rec.weight_ih_l0).T, numpy(rec.weight_hh_l0).T  # (D, GH), (H, GH)
-        b_ih, b_hh = numpy(rec.bias_ih_l0), numpy(rec.bias_hh_l0)
-        x_table = numpy(model.embed.weight) @ w_ih + b_ih  # (V, GH)
-        if self.cell != "gru":  # the GRU's b_hn sits inside r * (...); elsewhere it just adds
-            x_table, b_hh = x_table + b_hh, np.zeros_like(b_hh)
+        self.cell, H = model.cell, model.recurrent.hidden_size
+        w_ih, w_hh, *biases = numpy_weights(model.recurrent)  # (D, GH), (H, GH)
+        # The GRU's b_hn sits inside r * (...), so it keeps b_hh apart; elsewhere biases add.
+        b_hh = biases[1] if self.cell == "gru" else np.zeros(w_hh.shape[1])
+        x_table = numpy(model.embed.weight) @ w_ih + biases[0]  # (V, GH)
         scale = np.ones(w_hh.shape[1])
         if self.cell == "lstm":
             scale[:2 * H] = scale[3 * H:] = 0.5  # i, f and o are sigmoids, g a tanh
