@@ -207,7 +207,7 @@ def build_forecaster(cell="rnn", hidden=16, seed=0):
         def __init__(self):
             super().__init__()
             self.cell = cell
-            self.recurrent = _recurrent_layer(cell, 1, hidden, 0.0)
+            self.recurrent = _recurrent_layer(cell, 1, hidden, None)
             self.out = nn.Linear(hidden, 1)
 
         def forward(self, x):

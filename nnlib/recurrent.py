@@ -39,7 +39,7 @@ def _recurrent_layer(cell, input_size, hidden, gate_bias):
 
     layer = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell](
         input_size, hidden, batch_first=True)
-    if gate_bias:
+    if gate_bias is not None:  # None: torch's default, small random values around 0
         if cell == "rnn":
             raise ValueError("gate_bias needs a gated cell (lstm or gru); a plain RNN has none")
         # LSTM gates i, f, g, o and GRU gates r, z, n: the second block is f or z.
@@ -84,7 +84,7 @@ def torch_recurrent_layer(cell, w_ih, w_hh, b_ih, b_hh=None):
                          f"{w_ih.shape} and {w_hh.shape}")
     D, H = w_ih.shape[0], w_hh.shape[0]
     b_hh = np.zeros(gates * H) if b_hh is None else b_hh
-    layer = _recurrent_layer(cell, D, H, 0.0).double()
+    layer = _recurrent_layer(cell, D, H, None).double()
     with torch.no_grad():
         for name, value in (("weight_ih_l0", w_ih.T), ("weight_hh_l0", w_hh.T),
                             ("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh)):
@@ -92,7 +92,7 @@ def torch_recurrent_layer(cell, w_ih, w_hh, b_ih, b_hh=None):
     return layer
 
 
-def build_sequence_classifier(cell, input_size, hidden, classes, gate_bias=0.0, seed=0):
+def build_sequence_classifier(cell, input_size, hidden, classes, gate_bias=None, seed=0):
     """``cell`` over the sequence, then a dense layer on the last hidden state -> logits.
 
     Args:
@@ -100,6 +100,8 @@ def build_sequence_classifier(cell, input_size, hidden, classes, gate_bias=0.0, 
         input_size, hidden, classes: ``D``, ``H`` and ``K``.
         gate_bias: the LSTM's forget-gate (or GRU's update-gate) bias at the start; 3
             gives ``sigmoid(3) = 0.95``: the cell keeps 95% of its memory per step.
+            ``None`` keeps torch's default (small random values around 0); a number
+            sets the whole block to exactly that value.
         seed: seeds the initial weights.
 
     Takes ``(B, T, D)`` float32, returns ``(B, K)``.
@@ -146,7 +148,7 @@ RECALL_RECIPE = RecallRecipe(T=60, n_symbols=8, hidden=48, steps=900, batch_size
                              clip_grad_norm=1.0, stop_loss=0.01)
 
 
-def input_gradients_through_time(cell, gate_bias=0.0, seed=0, recipe=None, batch=64):
+def input_gradients_through_time(cell, gate_bias=None, seed=0, recipe=None, batch=64):
     """How much a loss on the last step can still learn from each input, before training.
 
     Builds ``build_sequence_classifier(cell, ..., gate_bias, seed)`` with the sizes of
@@ -214,11 +216,11 @@ def fit_recall(cell, seed=0, recipe=RECALL_RECIPE, gate_bias=None, progress=None
     from nnlib.training import accuracy, train_classifier
 
     _check_cell(cell)
-    recipe_bias = {"rnn": 0.0, "lstm": recipe.lstm_forget_bias, "gru": recipe.gru_update_bias}
+    recipe_bias = {"rnn": None, "lstm": recipe.lstm_forget_bias, "gru": recipe.gru_update_bias}
     bias = recipe_bias[cell] if gate_bias is None else gate_bias
     D = recipe.n_symbols + 1
     model = build_sequence_classifier(cell, D, recipe.hidden, recipe.n_symbols,
-                                      gate_bias=0.0 if cell == "rnn" else bias, seed=seed)
+                                      gate_bias=None if cell == "rnn" else bias, seed=seed)
     x, y = recall_task(recipe.steps * recipe.batch_size, recipe.T, recipe.n_symbols, seed=seed)
     result = train_classifier(model, x, y, epochs=1, batch_size=recipe.batch_size, lr=recipe.lr,
                               seed=seed, device=device, progress=progress,
@@ -250,7 +252,7 @@ def CharModel(vocab_size, hidden=128, cell="lstm", embedding=32, seed=0):  # noq
             super().__init__()
             self.cell, self.vocab_size = cell, vocab_size
             self.embed = nn.Embedding(vocab_size, embedding)
-            self.recurrent = _recurrent_layer(cell, embedding, hidden, 0.0)
+            self.recurrent = _recurrent_layer(cell, embedding, hidden, None)
             self.out = nn.Linear(hidden, vocab_size)
 
         def step(self, x, state=None):

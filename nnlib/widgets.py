@@ -378,7 +378,10 @@ class _NamedRun:
         self.monitor, self.name = monitor, name
 
     def update(self, step, **metrics):
-        self.monitor.update(step, **{f"{self.name} {k}": v for k, v in metrics.items()})
+        named = {f"{self.name} {k}": v for k, v in metrics.items()}
+        for metric in named:
+            self.monitor._run_of[metric] = self.name  # one colour per run
+        self.monitor.update(step, **named)
 
     def finish(self):
         self.monitor.finish()
@@ -411,6 +414,7 @@ class TrainingMonitor:
         self.every_seconds = every_seconds
         self.log_y = log_y
         self.history = {}  # metric name -> values
+        self._run_of = {}  # metric name -> the run it belongs to (see ``run``)
         self.positions = {}  # metric name -> the steps of those values
         self.steps = []
         self._handle = None
@@ -480,8 +484,13 @@ class TrainingMonitor:
             self._fig, self._ax = new_figure(figsize=(6, 2.8))
         ax = self._ax
         ax.clear()
-        for color, (name, values) in zip(COLORS, self.history.items()):
-            ax.plot(self.positions[name], values, color=color, lw=2, label=name,
+        runs = list(dict.fromkeys(self._run_of.get(n, n) for n in self.history))
+        per_run = {}  # a run's first metric is drawn solid, its next ones dashed, dotted
+        for name, values in self.history.items():
+            run = self._run_of.get(name, name)
+            nth = per_run[run] = per_run.get(run, -1) + 1
+            ax.plot(self.positions[name], values, color=COLORS[runs.index(run) % len(COLORS)],
+                    ls=("-", "--", ":")[nth % 3], lw=2, label=name,
                     marker="o" if len(values) < 30 else None, ms=3)
         ax.set(xlabel=self.xlabel, ylabel=self.ylabel, xlim=(0, max(self.total, 1)))
         if self.log_y:

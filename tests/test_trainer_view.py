@@ -325,3 +325,22 @@ def test_named_runs_share_one_chart_and_each_finish_redraws_it(monkeypatch):
     assert monitor.positions["RNN train loss"] == [1, 2]
     monitor.finish()
     assert len(shown) == 2  # nothing new since the last finish: no redraw
+
+
+def test_each_named_run_keeps_one_colour_for_all_its_metrics(monkeypatch):
+    import IPython.display
+
+    class Handle:
+        def update(self, obj):
+            pass
+
+    monkeypatch.setattr(TrainingMonitor, "_in_kernel", lambda self: True)
+    monkeypatch.setattr(IPython.display, "display", lambda obj, display_id=False: Handle())
+    monitor = TrainingMonitor(total=2, xlabel="step")
+    for name in ("RNN", "LSTM"):
+        monitor.run(name).update(1, **{"train loss": 2.0})
+        monitor.run(name).update(2, **{"train loss": 1.0, "validation loss": 1.5})
+    lines = {line.get_label(): line for line in monitor._ax.get_lines()}
+    assert lines["RNN train loss"].get_color() == lines["RNN validation loss"].get_color()
+    assert lines["RNN train loss"].get_color() != lines["LSTM train loss"].get_color()
+    assert lines["LSTM validation loss"].get_linestyle() == "--"
