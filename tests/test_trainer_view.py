@@ -277,15 +277,23 @@ def test_monitor_in_a_kernel_draws_and_updates_its_display(monkeypatch):
     assert bundle["image/png"]
 
 
-def test_monitor_spends_about_5_percent_of_the_time_drawing_at_most(monkeypatch):
+@pytest.fixture
+def in_kernel(monkeypatch):
+    """Pretend to run in a kernel; returns the list of objects the display handle was given."""
     import IPython.display
+
+    shown = []
 
     class Handle:
         def update(self, obj):
-            pass
+            shown.append(sorted(obj.history))
 
     monkeypatch.setattr(TrainingMonitor, "_in_kernel", lambda self: True)
     monkeypatch.setattr(IPython.display, "display", lambda obj, display_id=False: Handle())
+    return shown
+
+
+def test_monitor_spends_about_5_percent_of_the_time_drawing_at_most(in_kernel, monkeypatch):
     monitor = TrainingMonitor(total=10_000, every_seconds=0.0)
     draws = []
     original = monitor._redraw
@@ -304,17 +312,8 @@ def test_monitor_spends_about_5_percent_of_the_time_drawing_at_most(monkeypatch)
     assert monitor.history["loss"][-1] == 1.0 / 199  # every value kept, drawn or not
 
 
-def test_named_runs_share_one_chart_and_each_finish_redraws_it(monkeypatch):
-    import IPython.display
-
-    shown = []
-
-    class Handle:
-        def update(self, obj):
-            shown.append(sorted(obj.history))
-
-    monkeypatch.setattr(TrainingMonitor, "_in_kernel", lambda self: True)
-    monkeypatch.setattr(IPython.display, "display", lambda obj, display_id=False: Handle())
+def test_named_runs_share_one_chart_and_each_finish_redraws_it(in_kernel):
+    shown = in_kernel
     monitor = TrainingMonitor(total=2, xlabel="step")
     for name in ("RNN", "LSTM"):
         run = monitor.run(name)
@@ -327,15 +326,7 @@ def test_named_runs_share_one_chart_and_each_finish_redraws_it(monkeypatch):
     assert len(shown) == 2  # nothing new since the last finish: no redraw
 
 
-def test_each_named_run_keeps_one_colour_for_all_its_metrics(monkeypatch):
-    import IPython.display
-
-    class Handle:
-        def update(self, obj):
-            pass
-
-    monkeypatch.setattr(TrainingMonitor, "_in_kernel", lambda self: True)
-    monkeypatch.setattr(IPython.display, "display", lambda obj, display_id=False: Handle())
+def test_each_named_run_keeps_one_colour_for_all_its_metrics(in_kernel):
     monitor = TrainingMonitor(total=2, xlabel="step")
     for name in ("RNN", "LSTM"):
         monitor.run(name).update(1, **{"train loss": 2.0})

@@ -8,7 +8,8 @@
 
 import numpy as np
 
-from nnlib.exercises import Case, Exercise, Mistake
+from nnlib.exercises import Exercise, Mistake
+from nnlib.exercises.rnn import gated_cell_cases
 
 __all__ = ["gru_step"]
 
@@ -62,14 +63,7 @@ def _case(B, D, H, x_scale=1.0, zero_state=False):
 gru_step = Exercise(
     "gru_step",
     reference=_reference_gru_step,
-    cases=[
-        Case(_case(3, 4, 2), "B = 3 and D = 4 > H = 2"),
-        Case(_case(1, 3, 3), "a batch of one"),
-        Case(_case(4, 2, 3), "B = 4 and D = 2 < H = 3"),
-        Case(_case(2, 3, 2, zero_state=True), "h_prev = 0 (the first step)"),
-        # preactivations in the hundreds: every gate saturates at 0 or 1, and exp(a) overflows
-        Case(_case(2, 3, 4, x_scale=1000.0), "large inputs (saturated gates)"),
-    ],
+    cases=gated_cell_cases(_case, "h_prev = 0 (the first step)"),
     mistakes=[
         Mistake(lambda *a: _gru(*a, blend="reversed"),
                 "the blend is reversed: h_t = z * n + (1 - z) * h_prev is the convention of some "

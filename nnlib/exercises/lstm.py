@@ -8,7 +8,8 @@ through a sigmoid and ``g`` through tanh; ``c_t = f * c_prev + i * g`` and
 
 import numpy as np
 
-from nnlib.exercises import Case, Exercise, Mistake
+from nnlib.exercises import Exercise, Mistake
+from nnlib.exercises.rnn import gated_cell_cases
 
 __all__ = ["lstm_step"]
 
@@ -66,14 +67,7 @@ def _case(B, D, H, x_scale=1.0, zero_state=False):
 lstm_step = Exercise(
     "lstm_step",
     reference=_reference_lstm_step,
-    cases=[
-        Case(_case(3, 4, 2), "B = 3 and D = 4 > H = 2"),
-        Case(_case(1, 3, 3), "a batch of one"),
-        Case(_case(4, 2, 3), "B = 4 and D = 2 < H = 3"),
-        Case(_case(2, 3, 2, zero_state=True), "h_prev = c_prev = 0 (the first step)"),
-        # preactivations in the hundreds: every gate saturates at 0 or 1, and exp(a) overflows
-        Case(_case(2, 3, 4, x_scale=1000.0), "large inputs (saturated gates)"),
-    ],
+    cases=gated_cell_cases(_case, "h_prev = c_prev = 0 (the first step)"),
     mistakes=[
         Mistake(lambda *a: _lstm(*a)[::-1],
                 "you returned (c_t, h_t): return the hidden state first, `return h_t, c_t`"),

@@ -5,7 +5,7 @@ import numpy as np
 
 from nnlib.exercises import Case, Exercise, Mistake
 
-__all__ = ["rnn_step"]
+__all__ = ["rnn_step", "gated_cell_cases"]
 
 _rng = np.random.default_rng(8)
 
@@ -25,6 +25,19 @@ def _case(B, D, H, x_scale=1.0, h_prev=None):
     h_prev = np.tanh(_rng.standard_normal((B, H))) if h_prev is None else h_prev
     return (x_t, h_prev, _rng.standard_normal((D, H)) / np.sqrt(D),
             _rng.standard_normal((H, H)) / np.sqrt(H), 0.5 * _rng.standard_normal(H))
+
+
+def gated_cell_cases(make_case, first_step):
+    """The five cases of the LSTM and GRU step exercises: ``make_case(B, D, H, x_scale=...,
+    zero_state=...)`` builds the arguments; ``first_step`` labels the zero-state case."""
+    return [
+        Case(make_case(3, 4, 2), "B = 3 and D = 4 > H = 2"),
+        Case(make_case(1, 3, 3), "a batch of one"),
+        Case(make_case(4, 2, 3), "B = 4 and D = 2 < H = 3"),
+        Case(make_case(2, 3, 2, zero_state=True), first_step),
+        # preactivations in the hundreds: every gate saturates at 0 or 1, and exp(a) overflows
+        Case(make_case(2, 3, 4, x_scale=1000.0), "large inputs (saturated gates)"),
+    ]
 
 
 rnn_step = Exercise(
