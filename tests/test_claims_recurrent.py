@@ -34,10 +34,10 @@ def test_lstm_recalls_over_60_steps_where_the_rnn_cannot(seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_the_gru_also_solves_it_with_three_quarters_of_the_lstms_parameters(seed):
-    from nnlib.recurrent import build_sequence_classifier, count_recurrent_parameters
+    from nnlib.recurrent import RECALL_RECIPE, build_sequence_classifier, count_recurrent_parameters
 
     gru = fit_recall("gru", seed=seed, device="cpu")
-    lstm = build_sequence_classifier("lstm", 9, 64, 8)
+    lstm = build_sequence_classifier("lstm", 9, RECALL_RECIPE.hidden, 8)
     assert gru.accuracy >= 0.97, (seed, gru.accuracy)
     assert 4 * count_recurrent_parameters(gru.model) == 3 * count_recurrent_parameters(lstm)
 
