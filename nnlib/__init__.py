@@ -37,6 +37,7 @@ _SUBMODULES = (
     "data",
     "exercises",
     "forecast",
+    "gan",
     "gradcheck",
     "init",
     "layers",

@@ -27,6 +27,8 @@ VIEWS = {
     "GRU update gate": "nnlib.views.gru:update_gate_explorer",
     "sampling temperature": "nnlib.views.rnn:sampling_explorer",
     "LSTM gates": "nnlib.views.gates:gate_explorer",
+    "GAN lab": "nnlib.views.gan:gan_lab",
+    "GAN digits": "nnlib.views.gan:digit_trainer",
 }
 
 
