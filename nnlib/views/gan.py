@@ -294,7 +294,7 @@ def gan_lab(dataset="ring", preset="well tuned", seed=0):
     view = TrainerView(fig, update, controls, step=step, reset=reset,
                        reset_controls=("noise_dim", "dataset", "seed"), title="GAN lab",
                        dynamic=dynamic, static_controls=("dataset", "seed"),
-                       static_key=axis_limits, extra_widgets=[preset_menu])
+                       static_key=axis_limits, extra_widgets=[preset_menu], interval_ms=20)
     row = W.Layout(flex_flow="row wrap")
     view.control_box = W.VBox([  # read when the view is first displayed
         W.HBox([view.play, view.step_button, view.reset_button, preset_menu,
@@ -338,7 +338,7 @@ def gan_lab(dataset="ring", preset="well tuned", seed=0):
 # ---------------------------------------------------------------------------- digits
 
 DIGIT_ROWS, DIGIT_COLUMNS = 6, 6  # the grid of samples
-DIGIT_UPDATES_PER_FRAME = 12  # discriminator + generator updates a frame
+DIGIT_UPDATES_PER_FRAME = 6  # discriminator + generator updates a frame (a digit step costs ~4 ms)
 N_JUDGED = 256  # fixed-noise samples the classifier judges each frame
 
 
@@ -458,7 +458,7 @@ def digit_trainer(seed=0):
                *quality_lines.values()]
     view = TrainerView(fig, update, controls, step=step, reset=reset, reset_controls=("seed",),
                        title="digit GAN", dynamic=dynamic, static_controls=("seed",),
-                       static_key=axis_limits)
+                       static_key=axis_limits, interval_ms=20)
     view.state = state
     view.artists = {"mosaic": mosaic, **loss_lines, **quality_lines}
     return view
