@@ -386,7 +386,7 @@ class GAN:
         self.diverged = True
         return self._record(d_loss, g_loss, real_logits, fake_logits)
 
-    def train(self, steps, progress=None, anneal=0.0) -> dict:
+    def train(self, steps, progress=None, anneal=0.0, callback=None, callback_every=None) -> dict:
         """Take ``steps`` steps (fewer if the GAN diverges); returns ``history``.
 
         Args:
@@ -398,6 +398,8 @@ class GAN:
                 rates decay linearly towards 0 (0: constant rates). Annealing freezes the
                 game where it stands, sharpening the modes the generator has found; the
                 rates of ``settings`` are restored afterwards.
+            callback: ``callback(gan)`` every ``callback_every`` steps (default
+                ``steps // 10``) and at the end, e.g. to draw samples as training goes.
         """
         steps = _check_int("steps", steps, 0)
         anneal = _check_float("anneal", anneal, 0.0)
@@ -405,6 +407,8 @@ class GAN:
             raise ValueError(f"anneal must be in [0, 1], got {anneal!r}")
         start = steps - round(anneal * steps)  # the first annealed step
         every = max(1, steps // 100)
+        callback_every = _check_int("callback_every", callback_every if callback_every is not None
+                                    else max(1, steps // 10), 1)
         for i in range(steps):
             if i >= start:
                 self._scale_lr((steps - i) / (steps - start))  # 1, ..., 1 / (steps - start)
@@ -413,6 +417,8 @@ class GAN:
                                          or self.diverged):
                 progress.update(i + 1, **{"discriminator loss": record["d_loss"],
                                           "generator loss": record["g_loss"]})
+            if callback is not None and ((i + 1) % callback_every == 0 or i + 1 == steps):
+                callback(self)
             if self.diverged:
                 break
         self._scale_lr(1.0)
@@ -664,25 +670,10 @@ def fit_digit_gan(seed=0, steps=None, progress=None, device=None, callback=None,
     samples as training goes.
     """
     steps = DIGIT_STEPS if steps is None else _check_int("steps", steps, 0)
-    every = _check_int("callback_every", callback_every if callback_every is not None
-                       else max(1, steps // 10), 1)
     gan = digit_gan(seed, device=device)
-    anneal_from = steps - round(DIGIT_ANNEAL * steps)
     start = time.perf_counter()
-    for i in range(steps):
-        if i >= anneal_from:
-            gan._scale_lr((steps - i) / (steps - anneal_from))
-        record = gan.step()
-        if progress is not None and ((i + 1) % max(1, steps // 100) == 0 or i + 1 == steps):
-            progress.update(i + 1, **{"discriminator loss": record["d_loss"],
-                                      "generator loss": record["g_loss"]})
-        if callback is not None and ((i + 1) % every == 0 or i + 1 == steps):
-            callback(gan)
-        if gan.diverged:
-            break
-    gan._scale_lr(1.0)
+    gan.train(steps, progress, anneal=DIGIT_ANNEAL, callback=callback,
+              callback_every=callback_every)
     gan.seconds = time.perf_counter() - start
-    if progress is not None and hasattr(progress, "finish"):
-        progress.finish()
     return gan
 
