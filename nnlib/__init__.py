@@ -30,6 +30,7 @@ __version__ = "0.1.0"
 # Add a module here when it is written (tests/test_package.py imports each one).
 _SUBMODULES = (
     "activations",
+    "attention",
     "autograd",
     "conv_loops",
     "cnn",

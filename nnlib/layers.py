@@ -19,6 +19,7 @@ from nnlib.data import _check_int
 
 __all__ = [
     "linear_forward", "linear_backward", "dropout_forward", "dropout_backward",
+    "layernorm_forward", "layernorm_backward",
     "conv_output_size", "im2col", "conv2d_forward", "conv2d_backward",
     "maxpool2d_forward", "maxpool2d_backward",
 ]
@@ -113,6 +114,77 @@ def dropout_backward(dout, cache):
         raise ValueError(f"dout must have the forward output's shape {cache.shape}, "
                          f"got {dout.shape}")
     return dout.copy() if cache.mask is None else dout * cache.mask
+
+
+# --------------------------------------------------------------------------- layer norm
+
+
+class LayerNormCache(NamedTuple):
+    x_hat: np.ndarray  # the input normalised over its last axis
+    inv_std: np.ndarray  # 1 / sqrt(var + eps), one per row, with a trailing axis of 1
+    gamma: np.ndarray  # (E,)
+
+
+def layernorm_forward(x, gamma, beta, eps=1e-5):
+    """Layer norm: each row (last axis) to mean 0 and variance 1, then ``gamma * . + beta``.
+
+    ``x_hat = (x - mean) / sqrt(var + eps)`` with the mean and the (biased)
+    variance taken over the last axis of each example and position alone: unlike
+    batch norm, nothing depends on the other examples, so training and inference
+    compute the same thing and a batch of one works.
+
+    Args:
+        x: ``(..., E)``.
+        gamma, beta: ``(E,)``, the learned scale and shift.
+        eps: added to the variance so a constant row does not divide by zero.
+
+    Returns:
+        ``out`` shaped like ``x`` and a cache. Tested against
+        ``torch.nn.functional.layer_norm(x, (E,), gamma, beta, eps)``.
+    """
+    x, gamma, beta = (_as_float_array(a, name)
+                      for a, name in ((x, "x"), (gamma, "gamma"), (beta, "beta")))
+    if x.ndim < 1:
+        raise ValueError(f"x must have at least one axis (..., E), got shape {x.shape}")
+    E = x.shape[-1]
+    for a, name in ((gamma, "gamma"), (beta, "beta")):
+        if a.shape != (E,):
+            raise ValueError(f"{name} must have shape ({E},) to match the last axis of x "
+                             f"(shape {x.shape}), got {a.shape}")
+    if isinstance(eps, bool) or not isinstance(eps, int | float | np.floating) or not eps > 0:
+        raise ValueError(f"eps must be a positive number, got {eps!r}")
+    centred = x - x.mean(axis=-1, keepdims=True)
+    inv_std = 1.0 / np.sqrt((centred ** 2).mean(axis=-1, keepdims=True) + eps)
+    x_hat = centred * inv_std
+    return x_hat * gamma + beta, LayerNormCache(x_hat, inv_std, gamma)
+
+
+def layernorm_backward(dout, cache):
+    """Gradients of layer norm.
+
+    With ``g = dout * gamma`` and ``E`` features per row, the normalisation's
+    Jacobian removes from ``g`` its mean and its component along ``x_hat``::
+
+        dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
+
+    (the mean and the variance both depend on every input of the row).
+    ``dgamma = sum(dout * x_hat)`` and ``dbeta = sum(dout)`` over every row.
+
+    Returns:
+        ``dx`` shaped like ``x``, ``dgamma (E,)``, ``dbeta (E,)``.
+    """
+    dout = _as_float_array(dout, "dout")
+    x_hat = cache.x_hat
+    if dout.shape != x_hat.shape:
+        raise ValueError(f"dout must have the forward output's shape {x_hat.shape}, "
+                         f"got {dout.shape}")
+    g = dout * cache.gamma
+    dx = cache.inv_std * (g - g.mean(axis=-1, keepdims=True)
+                          - x_hat * (g * x_hat).mean(axis=-1, keepdims=True))
+    E = x_hat.shape[-1]
+    dgamma = (dout * x_hat).reshape(-1, E).sum(axis=0)
+    dbeta = dout.reshape(-1, E).sum(axis=0)
+    return dx, dgamma, dbeta
 
 
 # --------------------------------------------------------------------------- convolution
