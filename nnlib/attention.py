@@ -24,6 +24,7 @@ model width.
 """
 
 import math
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -91,6 +92,8 @@ def scaled_dot_product_attention_forward(q, k, v, mask=None, scale=None):
         if a.ndim != 4:
             raise ValueError(f"{name} must have 4 axes {axes}, got shape {a.shape}")
     B, h, Tq, d = q.shape
+    if d == 0:
+        raise ValueError(f"q must have a width d >= 1 (its last axis), got shape {q.shape}")
     if k.shape[:2] != (B, h) or k.shape[3] != d:
         raise ValueError(f"k must have shape ({B}, {h}, Tk, {d}) to match q of shape {q.shape}, "
                          f"got {k.shape}")
@@ -98,11 +101,14 @@ def scaled_dot_product_attention_forward(q, k, v, mask=None, scale=None):
         raise ValueError(f"v must have shape ({B}, {h}, {k.shape[2]}, dv) to match k of shape "
                          f"{k.shape}, got {v.shape}")
     Tk = k.shape[2]
+    if Tk == 0:
+        raise ValueError(f"k and v must hold at least one key (Tk >= 1), got k of shape {k.shape}")
     mask = _check_mask(mask, (B, h, Tq, Tk))
     if scale is None:
         scale = 1.0 / math.sqrt(d)
-    elif isinstance(scale, bool) or not np.isfinite(scale):
-        raise ValueError(f"scale must be a finite number or None (1/sqrt(d)), got {scale!r}")
+    elif (isinstance(scale, bool) or not isinstance(scale, numbers.Real)
+          or not math.isfinite(scale)):
+        raise ValueError(f"scale must be a finite real number or None (1/sqrt(d)), got {scale!r}")
     scale = float(scale)
 
     scores = (q @ k.swapaxes(-1, -2)) * scale  # (B, h, Tq, Tk): how well each key fits
@@ -156,7 +162,10 @@ def causal_mask(T):
 
 def attention_entropy(weights):
     """Entropy in nats of each row of attention weights (0 = all on one key, ln Tk = uniform)."""
-    weights = np.asarray(weights, dtype=np.float64)
+    weights = _as_float_array(weights, "weights")
+    if np.any(weights < 0):
+        raise ValueError(f"weights must be non-negative (softmax outputs), got a minimum of "
+                         f"{weights.min():g}")
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(weights > 0, -weights * np.log(weights), 0.0)
     return terms.sum(axis=-1)
@@ -222,7 +231,9 @@ def multi_head_attention_forward(x_q, x_kv, params, n_heads, mask=None):
             self-attention, the encoder's output for cross-attention.
         params: dict of ``w_q, w_k, w_v, w_o (E, E)`` and ``b_q, b_k, b_v, b_o (E,)``.
         n_heads: ``h``, which must divide ``E``.
-        mask: boolean, broadcastable to ``(B, h, Tq, Tk)``, True = may attend.
+        mask: boolean ``(Tq, Tk)`` or 4-D, broadcastable to ``(B, h, Tq, Tk)``, True =
+            may attend (``(B, 1, 1, Tk)`` hides padded keys). A 3-D mask is refused: numpy
+            would broadcast ``(B, Tq, Tk)`` over the heads, not the batch.
 
     Returns:
         ``out (B, Tq, E)`` and a cache whose ``weights`` are ``(B, h, Tq, Tk)``.
@@ -233,6 +244,8 @@ def multi_head_attention_forward(x_q, x_kv, params, n_heads, mask=None):
     if x_q.ndim != 3:
         raise ValueError(f"x_q must have shape (B, Tq, E), got {x_q.shape}")
     B, _, E = x_q.shape
+    if E == 0:
+        raise ValueError(f"x_q must have an embedding width E >= 1, got shape {x_q.shape}")
     if x_kv.ndim != 3 or x_kv.shape[0] != B or x_kv.shape[2] != E:
         raise ValueError(f"x_kv must have shape ({B}, Tk, {E}) to match x_q of shape "
                          f"{x_q.shape}, got {x_kv.shape}")
@@ -241,6 +254,9 @@ def multi_head_attention_forward(x_q, x_kv, params, n_heads, mask=None):
         raise ValueError(f"n_heads must divide the embedding width E = {E}, got n_heads = "
                          f"{n_heads} (E / n_heads = {E / n_heads:g})")
     p = _check_params(params, E)
+    if mask is not None and np.ndim(mask) == 3:  # (B, Tq, Tk) would broadcast as (1, h, Tq, Tk)
+        raise ValueError(f"mask must be (Tq, Tk) or 4-D (B, h or 1, Tq, Tk), got the 3-D shape "
+                         f"{np.shape(mask)}: for one mask per example use mask[:, None]")
     q = _split_heads(x_q @ p["w_q"] + p["b_q"], n_heads)
     k = _split_heads(x_kv @ p["w_k"] + p["b_k"], n_heads)
     v = _split_heads(x_kv @ p["w_v"] + p["b_v"], n_heads)

@@ -9,6 +9,8 @@ Each pair is tested against torch in float64 with a random upstream gradient
 and against finite differences (tests/test_layers.py).
 """
 
+import math
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -147,12 +149,15 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
     if x.ndim < 1:
         raise ValueError(f"x must have at least one axis (..., E), got shape {x.shape}")
     E = x.shape[-1]
+    if E == 0:
+        raise ValueError(f"x must have at least one feature on its last axis, got shape {x.shape}")
     for a, name in ((gamma, "gamma"), (beta, "beta")):
         if a.shape != (E,):
             raise ValueError(f"{name} must have shape ({E},) to match the last axis of x "
                              f"(shape {x.shape}), got {a.shape}")
-    if isinstance(eps, bool) or not isinstance(eps, int | float | np.floating) or not eps > 0:
-        raise ValueError(f"eps must be a positive number, got {eps!r}")
+    if (isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not math.isfinite(eps)
+            or not eps > 0):
+        raise ValueError(f"eps must be a finite positive number, got {eps!r}")
     centred = x - x.mean(axis=-1, keepdims=True)
     inv_std = 1.0 / np.sqrt((centred ** 2).mean(axis=-1, keepdims=True) + eps)
     x_hat = centred * inv_std

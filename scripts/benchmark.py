@@ -26,7 +26,7 @@ MAX_SECONDS = 60.0
 MAX_MEMORY_MB = 1536.0
 MAX_VIEW_MS = 100.0
 MIN_UPDATES_PER_SECOND = 10.0
-MAX_KERNEL_RATIO = {"conv2d": 2.0, "maxpool2d": 2.0, "lstm": 1.5}
+MAX_KERNEL_RATIO = {"conv2d": 2.0, "maxpool2d": 2.0, "lstm": 1.5, "attention": 2}
 
 
 def print_table(header, rows):
@@ -103,7 +103,7 @@ def kernel_cases():
     import torch
     import torch.nn.functional as F
 
-    from nnlib import conv_loops, layers, rnn
+    from nnlib import attention, conv_loops, layers, rnn
 
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal((64, 1, 28, 28)), rng.standard_normal((8, 1, 3, 3)), \
@@ -154,10 +154,25 @@ def kernel_cases():
         xt, ht, ct = (torch.tensor(a, requires_grad=True) for a in (xs, h0[None], c0[None]))
         lstm(xt, (ht, ct))[0].backward(torch.tensor(dhs))
 
+    Ba, h, Ta, d = 16, 4, 64, 32
+    q, k, v, dattn = (rng.standard_normal((Ba, h, Ta, d)) for _ in range(4))
+    causal = attention.causal_mask(Ta)
+
+    def numpy_attention():
+        _, cache = attention.scaled_dot_product_attention_forward(q, k, v, causal)
+        attention.scaled_dot_product_attention_backward(dattn, cache)
+
+    def torch_attention():
+        qt, kt, vt = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
+        F.scaled_dot_product_attention(qt, kt, vt, attn_mask=torch.tensor(causal)).backward(
+            torch.tensor(dattn))
+
     return {
         "conv2d": ("64x1x28x28, 8 3x3 filters, pad 1", numpy_conv, loop_conv, torch_conv),
         "maxpool2d": ("64x8x28x28, 2x2", numpy_pool, loop_pool, torch_pool),
         "lstm": (f"B={B} T={T} D={D} H={H}", numpy_lstm, None, torch_lstm),
+        "attention": (f"B={Ba} h={h} T={Ta} d={d}, causal", numpy_attention, None,
+                      torch_attention),
     }
 
 
