@@ -53,6 +53,7 @@ _SUBMODULES = (
     "sequences",
     "surfaces",
     "training",
+    "transformer",
     "views",
     "widgets",
 )

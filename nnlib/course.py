@@ -52,7 +52,8 @@ NOTEBOOKS = (
     Notebook("11_gan", "Generative adversarial networks",
              "generator vs discriminator, training dynamics and mode collapse"),
     Notebook("12_transformer", "Transformer",
-             "attention, masks, multi-head attention, positional encoding, a trained model"),
+             "attention and why it divides by sqrt(d), masks, multi-head attention, positional "
+             "encoding; a digit sorter whose attention you probe, a character-level model"),
 )
 
 

@@ -29,6 +29,10 @@ VIEWS = {
     "LSTM gates": "nnlib.views.gates:gate_explorer",
     "GAN lab": "nnlib.views.gan:gan_lab",
     "GAN digits": "nnlib.views.gan:digit_trainer",
+    "attention calculator": "nnlib.views.attention:attention_calculator",
+    "positional encoding": "nnlib.views.attention:positional_encoding_explorer",
+    "attention heads": "nnlib.views.transformer:head_maps",
+    "transformer sampling": "nnlib.views.transformer:transformer_sampler",
 }
 
 

@@ -367,6 +367,19 @@ def softmax_t(logits, temperature=1.0):
     return p, float(-(p * log_p).sum())
 
 
+def numpy_sampler(model):
+    """The numpy twin of a trained character model, for sampling without torch's overhead.
+
+    ``NumpyCharModel`` for an RNN, LSTM or GRU ``CharModel``; ``NumpyCharTransformer``
+    (``nnlib.views.transformer``) for a ``CharTransformer``.
+    """
+    if hasattr(model, "blocks"):  # nnlib.transformer.CharTransformer
+        from nnlib.views.transformer import NumpyCharTransformer
+
+        return NumpyCharTransformer(model)
+    return NumpyCharModel(model)
+
+
 def _readable(ch):
     return {" ": "␣", "\n": "↵"}.get(ch, ch)
 
@@ -380,7 +393,7 @@ def _models_and_vocab(models, vocab):
     if vocab is None:
         raise ValueError("pass the vocab the models were trained with (result.vocab)")
     if not isinstance(models, dict):
-        models = {models.cell.upper(): models}
+        models = {models.cell.upper() if hasattr(models, "cell") else "Transformer": models}
     if not models:
         raise ValueError("models must name at least one trained CharModel")
     return models, vocab
@@ -390,8 +403,9 @@ def sampling_explorer(models=None, vocab=None, prompt="The sea was "):
     """Sample from trained character models at a temperature: what each writes, and why.
 
     Args:
-        models: dict name -> trained ``CharModel`` (``{"RNN": ..., "LSTM": ..., "GRU": ...}``),
-            or one model. ``None`` trains a small LSTM on Moby Dick (a few seconds, cached).
+        models: dict name -> trained ``CharModel`` (``{"RNN": ..., "LSTM": ..., "GRU": ...}``)
+            or ``CharTransformer``, or one model. ``None`` trains a small LSTM on Moby Dick
+            (a few seconds, cached).
         vocab: the ``CharVocab`` they were trained with (``CharResult.vocab``).
         prompt: the text the models read before they write.
 
@@ -400,16 +414,17 @@ def sampling_explorer(models=None, vocab=None, prompt="The sea was "):
     characters, each drawn from ``softmax(logits / temperature)``; the book's line
     breaks show as ↵. Right: that distribution for the first character after the
     prompt (the 15 likeliest; ␣ is a space), its entropy in nats, and in blue the
-    character the model drew. The models run in numpy (``NumpyCharModel``); the seed
+    character the model drew. The models run in numpy (``numpy_sampler``); the seed
     fixes the random numbers, the same for every model and temperature. Characters
-    the book never uses are dropped from the prompt, with a message.
+    the book never uses are dropped from the prompt, with a message; a transformer
+    reads at most its context (the end of a longer prompt), with a message.
     """
     import ipywidgets as W
     from matplotlib.collections import PolyCollection
     from matplotlib.transforms import blended_transform_factory
 
     models, vocab = _models_and_vocab(models, vocab)
-    nets = {name: NumpyCharModel(model) for name, model in models.items()}
+    nets = {name: numpy_sampler(model) for name, model in models.items()}
     V, n = len(vocab), len(nets)
     start_id = vocab.chars.index("\n") if "\n" in vocab.chars else 0  # for an empty prompt
     fig, axes = new_figure(n, 2, figsize=(12.5, 0.2 + 1.8 * n),
@@ -449,9 +464,14 @@ def sampling_explorer(models=None, vocab=None, prompt="The sea was "):
             states.clear()
         for name, body, bars, labels, spread in rows:
             net = nets[name]
-            key = (name, ids.tobytes())
+            context = getattr(net, "context", None)  # a transformer reads a window
+            if context is not None and len(ids) > context:
+                messages.append(f"{name} reads the last {context} of the prompt's {len(ids)} "
+                                f"characters (its context)")
+            net_ids = ids if context is None else ids[-context:]
+            key = (name, net_ids.tobytes())
             if key not in states:
-                states[key] = net.read(ids)
+                states[key] = net.read(net_ids)
             out = net.sample(states[key], noise, temperature)
             text = vocab.decode(out)
             probs, h = softmax_t(net.logits(states[key]), temperature)
@@ -480,5 +500,5 @@ def sampling_explorer(models=None, vocab=None, prompt="The sea was "):
     dynamic = [artist for _, body, bars, labels, spread in rows
                for artist in (body, bars, *labels, spread)]
     view = LiveView(fig, update, controls, title="sampling temperature", dynamic=dynamic)
-    view.shown = shown
+    view.shown, view.nets = shown, nets
     return view

@@ -1,0 +1,642 @@
+"""Transformers in torch for notebook 12: attention blocks, a sorter and a character model.
+
+The numpy functions of ``nnlib.attention`` compute one attention by hand; here
+the same computation is a torch module that trains:
+
+* ``MultiHeadAttention(d_model, n_heads)``: the projections ``q, k, v, o``;
+  ``numpy_attention_params(attn)`` hands its weights to
+  ``nnlib.attention.multi_head_attention_forward``, which gives the same output.
+* ``EncoderBlock`` and ``DecoderBlock``: pre-norm residual blocks,
+  ``x = x + attn(ln(x))`` then ``x = x + ff(ln(x))``.
+* ``CharTransformer(vocab_size, ...)``: decoder-only, a causal mask; trains on a
+  book with ``fit_char_transformer`` and writes text with ``nnlib.recurrent.sample``.
+* ``sequence_task(n, "sort")`` and ``Seq2SeqTransformer``: an encoder-decoder
+  that learns to sort (or reverse) a string of digits, ``fit_sequence_model``.
+* ``step_time_comparison()``: the time of one training step of a transformer and
+  of an LSTM as the sequence grows: the LSTM must walk its steps one after another,
+  the transformer computes every position at once.
+
+Masks are boolean and True means "may attend", as in ``nnlib.attention`` and
+``torch.nn.functional.scaled_dot_product_attention``. Token embeddings are *not*
+multiplied by ``sqrt(E)`` before the positions are added (the original paper
+does; at these sizes it makes no difference we could measure, and it keeps the
+sum easy to read). Dropout is 0 everywhere. Every model is seeded; nothing
+random is left unseeded, so a run on the same machine repeats exactly. Shapes:
+``B`` batch, ``T`` positions, ``E`` model width, ``h`` heads, ``V`` vocabulary.
+"""
+
+import math
+import time
+from typing import NamedTuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nnlib.attention import causal_mask, sinusoidal_positional_encoding
+
+__all__ = ["MultiHeadAttention", "numpy_attention_params", "EncoderBlock", "DecoderBlock",
+           "CharTransformer", "PAD", "BOS", "DIGITS", "VOCAB_SIZE", "TASKS", "SequenceData",
+           "sequence_task", "encode", "decode", "Seq2SeqTransformer", "SequenceRecipe",
+           "SEQUENCE_RECIPE", "SequenceResult", "fit_sequence_model", "CharTransformerRecipe",
+           "CHAR_TRANSFORMER_RECIPE", "fit_char_transformer", "StepTimes",
+           "step_time_comparison"]
+
+
+def _default_device(device):
+    from nnlib.training import default_device
+
+    return torch.device(device) if device is not None else default_device()
+
+
+# --------------------------------------------------------------------------- attention
+
+
+class MultiHeadAttention(nn.Module):
+    """``h`` scaled dot-product attentions of width ``d = E / h``, side by side.
+
+    ``Q = x_q W_q^T + b_q``, ``K = x_kv W_k^T + b_k``, ``V = x_kv W_v^T + b_v`` (torch's
+    ``nn.Linear`` stores ``W`` as ``(out, in)``: ``nnlib.attention``'s ``w_q`` is its
+    transpose); each is split into ``h`` heads, every head computes
+    ``softmax(Q K^T / sqrt(d)) V``, and ``o`` projects the concatenated heads back.
+
+    Attributes:
+        q, k, v, o: ``nn.Linear(E, E)``, with bias.
+    """
+
+    def __init__(self, d_model, n_heads):
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError(f"n_heads must divide d_model = {d_model}, got n_heads = {n_heads}")
+        self.d_model, self.n_heads = d_model, n_heads
+        self.q, self.k, self.v, self.o = (nn.Linear(d_model, d_model) for _ in range(4))
+
+    def _split(self, x):
+        B, T, E = x.shape
+        return x.view(B, T, self.n_heads, E // self.n_heads).transpose(1, 2)  # (B, h, T, d)
+
+    def forward(self, x_q, x_kv, mask=None, need_weights=False):
+        """Attend from ``x_q (B, Tq, E)`` to ``x_kv (B, Tk, E)``.
+
+        Args:
+            mask: boolean, broadcastable to ``(B, h, Tq, Tk)``, True = may attend
+                (e.g. ``torch.tril(...)`` for causal, or a key padding mask
+                ``(B, 1, 1, Tk)``). A query with every key masked gets weights of
+                zero and an output of ``o``'s bias, as in ``nnlib.attention``.
+            need_weights: also return the attention weights. Without it the fast
+                fused ``F.scaled_dot_product_attention`` runs; with it an explicit
+                softmax (the two agree to rounding, tests/test_transformer.py).
+
+        Returns:
+            ``out (B, Tq, E)`` and ``weights (B, h, Tq, Tk)`` (or None).
+        """
+        B, Tq, E = x_q.shape
+        if x_kv.ndim != 3 or x_kv.shape[0] != B or x_kv.shape[2] != E:
+            raise ValueError(f"x_kv must have shape ({B}, Tk, {E}) to match x_q of shape "
+                             f"{tuple(x_q.shape)}, got {tuple(x_kv.shape)}")
+        if mask is not None and mask.dtype != torch.bool:
+            raise TypeError(f"mask must be boolean (True = may attend), got {mask.dtype}")
+        q, k, v = self._split(self.q(x_q)), self._split(self.k(x_kv)), self._split(self.v(x_kv))
+        if need_weights:
+            scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])  # (B, h, Tq, Tk)
+            if mask is not None:
+                scores = scores.masked_fill(~mask, -math.inf)
+            weights = torch.softmax(scores, dim=-1)
+            if mask is not None:  # a fully masked row is NaN after the softmax: make it 0
+                weights = weights.masked_fill(~mask, 0.0)
+            heads = weights @ v  # (B, h, Tq, d)
+        else:
+            weights = None
+            heads = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+            if mask is not None:  # fully masked rows: zeros, as with the explicit softmax
+                heads = heads.masked_fill(~mask.any(-1, keepdim=True), 0.0)
+        heads = heads.transpose(1, 2).reshape(B, Tq, E)  # concatenate the heads
+        return self.o(heads), weights
+
+
+def numpy_attention_params(attn):
+    """``attn``'s weights as the float64 dict of ``nnlib.attention.multi_head_attention_forward``.
+
+    ``w_q = attn.q.weight.T`` (numpy computes ``x @ w``, torch ``x @ W^T``),
+    ``b_q = attn.q.bias``, and the same for ``k``, ``v`` and ``o``.
+    """
+    params = {}
+    for name in "qkvo":
+        layer = getattr(attn, name)
+        params[f"w_{name}"] = layer.weight.detach().cpu().double().numpy().T.copy()
+        params[f"b_{name}"] = layer.bias.detach().cpu().double().numpy().copy()
+    return params
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+def _feed_forward(d_model, d_ff):
+    return nn.Sequential(nn.Linear(d_model, d_ff), nn.ReLU(), nn.Linear(d_ff, d_model))
+
+
+class EncoderBlock(nn.Module):
+    """Pre-norm: ``x = x + attn(ln1(x))``, then ``x = x + ff(ln2(x))``.
+
+    Used with a causal mask it is a decoder-only (GPT-style) block too.
+    ``forward(x, mask=None, need_weights=False) -> (x, weights)``.
+    """
+
+    def __init__(self, d_model, n_heads, d_ff):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(d_model)
+        self.attn = MultiHeadAttention(d_model, n_heads)
+        self.ln2 = nn.LayerNorm(d_model)
+        self.ff = _feed_forward(d_model, d_ff)
+
+    def forward(self, x, mask=None, need_weights=False):
+        a = self.ln1(x)
+        out, weights = self.attn(a, a, mask, need_weights)
+        x = x + out
+        return x + self.ff(self.ln2(x)), weights
+
+
+class DecoderBlock(nn.Module):
+    """Masked self-attention, cross-attention to the encoder's output, feed-forward.
+
+    ``x = x + self_attn(ln1(x))``, ``x = x + cross_attn(ln2(x), memory)``,
+    ``x = x + ff(ln3(x))``. ``forward(x, memory, self_mask, cross_mask,
+    need_weights=False) -> (x, self_weights, cross_weights)``.
+    """
+
+    def __init__(self, d_model, n_heads, d_ff):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(d_model)
+        self.self_attn = MultiHeadAttention(d_model, n_heads)
+        self.ln2 = nn.LayerNorm(d_model)
+        self.cross_attn = MultiHeadAttention(d_model, n_heads)
+        self.ln3 = nn.LayerNorm(d_model)
+        self.ff = _feed_forward(d_model, d_ff)
+
+    def forward(self, x, memory, self_mask=None, cross_mask=None, need_weights=False):
+        a = self.ln1(x)
+        out, self_weights = self.self_attn(a, a, self_mask, need_weights)
+        x = x + out
+        out, cross_weights = self.cross_attn(self.ln2(x), memory, cross_mask, need_weights)
+        x = x + out
+        return x + self.ff(self.ln3(x)), self_weights, cross_weights
+
+
+def _positions(T, E):
+    return torch.as_tensor(sinusoidal_positional_encoding(T, E), dtype=torch.float32)
+
+
+def _numpy(weights):
+    return weights.detach().cpu().double().numpy()
+
+
+def _as_ids_tensor(ids, name, device):
+    if not torch.is_tensor(ids):
+        array = np.asarray(ids)
+        if array.dtype.kind not in "iu":
+            raise TypeError(f"{name} must hold integer token ids, got dtype {array.dtype}")
+        ids = torch.as_tensor(array, dtype=torch.int64)
+    elif ids.dtype.is_floating_point or ids.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer token ids, got {ids.dtype}")
+    if ids.ndim != 2:
+        raise ValueError(f"{name} must have shape (B, T), got {tuple(ids.shape)}")
+    return ids.to(device)
+
+
+# --------------------------------------------------------------------------- character model
+
+
+class CharTransformer(nn.Module):
+    """A decoder-only transformer: ``(B, T)`` ids -> ``(B, T, V)`` next-token logits.
+
+    ``embed(ids) + pe[:T]`` -> ``n_layers`` blocks with a causal mask -> ``ln`` ->
+    ``out``. Position ``t`` sees positions ``0..t`` only, so all ``T`` predictions of
+    a window train at once. ``T`` may be at most ``context``.
+
+    Attributes:
+        embed (``nn.Embedding(V, E)``), pe (buffer ``(context, E)``), blocks
+        (``nn.ModuleList`` of ``EncoderBlock``), ln (``nn.LayerNorm(E)``),
+        out (``nn.Linear(E, V)``), context.
+    """
+
+    def __init__(self, vocab_size, d_model=64, n_heads=4, n_layers=2, d_ff=256, context=64,
+                 seed=0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.vocab_size, self.context = vocab_size, context
+        self.embed = nn.Embedding(vocab_size, d_model)
+        self.register_buffer("pe", _positions(context, d_model))
+        self.blocks = nn.ModuleList(EncoderBlock(d_model, n_heads, d_ff)
+                                    for _ in range(n_layers))
+        self.ln = nn.LayerNorm(d_model)
+        self.out = nn.Linear(d_model, vocab_size)
+
+    def _run(self, ids, need_weights=False):
+        ids = _as_ids_tensor(ids, "ids", self.pe.device)
+        B, T = ids.shape
+        if T > self.context:
+            raise ValueError(f"ids hold {T} positions, more than the model's context of "
+                             f"{self.context}; crop to the last {self.context}")
+        mask = torch.as_tensor(causal_mask(T), device=ids.device)  # (T, T)
+        x = self.embed(ids) + self.pe[:T]  # (B, T, E)
+        maps = []
+        for block in self.blocks:
+            x, weights = block(x, mask, need_weights)
+            maps.append(weights)
+        return self.out(self.ln(x)), maps  # (B, T, V)
+
+    def forward(self, ids):
+        return self._run(ids)[0]
+
+    def step(self, x, state=None):
+        """Logits for the positions of ``x (B, t)``, having read ``state`` before it.
+
+        The state is simply the ids so far, cropped to the last ``context``: each
+        call recomputes the whole window (no key/value cache: simple, and fast
+        enough at this size). When ``x`` alone is longer than the context, the
+        logits cover its last ``context`` positions. Works with
+        ``nnlib.recurrent.sample``.
+        """
+        x = _as_ids_tensor(x, "x", self.pe.device)
+        ids = x if state is None else torch.cat([state, x], dim=1)
+        ids = ids[:, -self.context:]
+        logits = self.forward(ids)
+        return logits[:, -min(x.shape[1], self.context):], ids
+
+    def attention_maps(self, ids):
+        """One numpy ``(B, h, T, T)`` array of attention weights per layer (eval, no grad)."""
+        with torch.no_grad():
+            return [_numpy(w) for w in self._run(ids, need_weights=True)[1]]
+
+
+# --------------------------------------------------------------------------- sequence task
+
+DIGITS = 10  # tokens 0..9 are the digits themselves
+PAD = 10  # fills the positions after a short sequence's end
+BOS = 11  # "begin": the decoder's first input
+VOCAB_SIZE = 12
+TASKS = ("sort", "reverse")
+
+
+class SequenceData(NamedTuple):
+    """A batch of the digit task, padded with ``PAD`` to ``max_len``.
+
+    Attributes:
+        src: ``(n, L)`` int64, the input digits, then PAD.
+        tgt_in: ``(n, L)``: ``BOS`` then the answer shifted right by one (teacher forcing).
+        tgt_out: ``(n, L)``: the answer, then PAD (the model learns to say PAD too).
+        lengths: ``(n,)`` the number of real digits of each sequence.
+    """
+
+    src: np.ndarray
+    tgt_in: np.ndarray
+    tgt_out: np.ndarray
+    lengths: np.ndarray
+
+
+def sequence_task(n, kind="sort", seed=0, max_len=8, min_len=1):
+    """``n`` random strings of digits and their sorted (or reversed) version.
+
+    Lengths are uniform in ``min_len .. max_len``; digits uniform in 0..9 (repeats
+    allowed). ``kind="sort"``: ascending order; ``"reverse"``: back to front. The
+    answer has as many digits as the input.
+
+    Example::
+
+        data = sequence_task(2, seed=0)
+        decode(data.src[0]), decode(data.tgt_out[0])   # e.g. ('8270', '0278')
+    """
+    if kind not in TASKS:
+        raise ValueError(f"kind must be one of {TASKS}, got {kind!r}")
+    for name, value in (("n", n), ("max_len", max_len), ("min_len", min_len)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if min_len > max_len:
+        raise ValueError(f"min_len must be at most max_len = {max_len}, got {min_len}")
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_len, max_len + 1, size=n)
+    digits = rng.integers(0, DIGITS, size=(n, max_len))
+    real = np.arange(max_len) < lengths[:, None]  # (n, L)
+    src = np.where(real, digits, PAD)
+    if kind == "sort":
+        tgt = np.sort(src, axis=1)  # PAD = 10 sorts after every digit
+    else:
+        index = np.clip(lengths[:, None] - 1 - np.arange(max_len), 0, None)
+        tgt = np.where(real, np.take_along_axis(src, index, axis=1), PAD)
+    tgt_in = np.concatenate([np.full((n, 1), BOS), tgt[:, :-1]], axis=1)
+    return SequenceData(src.astype(np.int64), tgt_in.astype(np.int64), tgt.astype(np.int64),
+                        lengths.astype(np.int64))
+
+
+def encode(text, max_len=None):
+    """Digits typed as text, e.g. ``"3141"``, as ``(L,)`` ids padded with PAD to ``max_len``."""
+    text = str(text).replace(" ", "")
+    if not text or not text.isdigit() or not text.isascii():
+        raise ValueError(f"text must be a non-empty string of digits 0-9, got {text!r}")
+    if max_len is not None and len(text) > max_len:
+        raise ValueError(f"text holds {len(text)} digits, more than max_len = {max_len}")
+    ids = [int(c) for c in text] + [PAD] * ((max_len or len(text)) - len(text))
+    return np.array(ids, dtype=np.int64)
+
+
+def decode(ids):
+    """Ids as readable text: digits as themselves, ``BOS`` as ``^``; PAD is left out."""
+    symbols = {PAD: "", BOS: "^"}
+    return "".join(symbols.get(int(i), str(int(i))) for i in np.asarray(ids).reshape(-1))
+
+
+class Seq2SeqTransformer(nn.Module):
+    """An encoder-decoder transformer (Vaswani et al., 2017), pre-norm, small.
+
+    The encoder reads ``src`` (self-attention, PAD keys masked); the decoder reads
+    ``tgt_in`` with a causal mask and attends to the encoder's output
+    (cross-attention, PAD keys masked). Source and target have their own
+    embeddings (``src_embed``, ``tgt_embed``) over the same vocabulary and share
+    the positions ``pe``.
+
+    Attributes:
+        src_embed, tgt_embed (``nn.Embedding(V, E)``), pe (buffer ``(max_len, E)``),
+        encoder (``nn.ModuleList`` of ``EncoderBlock``), decoder (of
+        ``DecoderBlock``), enc_ln, dec_ln (``nn.LayerNorm(E)``), out
+        (``nn.Linear(E, V)``), max_len.
+    """
+
+    def __init__(self, vocab_size=VOCAB_SIZE, d_model=64, n_heads=4, n_layers=2, d_ff=128,
+                 max_len=8, seed=0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.vocab_size, self.max_len = vocab_size, max_len
+        self.src_embed = nn.Embedding(vocab_size, d_model)
+        self.tgt_embed = nn.Embedding(vocab_size, d_model)
+        self.register_buffer("pe", _positions(max_len, d_model))
+        self.encoder = nn.ModuleList(EncoderBlock(d_model, n_heads, d_ff)
+                                     for _ in range(n_layers))
+        self.decoder = nn.ModuleList(DecoderBlock(d_model, n_heads, d_ff)
+                                     for _ in range(n_layers))
+        self.enc_ln = nn.LayerNorm(d_model)
+        self.dec_ln = nn.LayerNorm(d_model)
+        self.out = nn.Linear(d_model, vocab_size)
+
+    def _check(self, ids, name):
+        ids = _as_ids_tensor(ids, name, self.pe.device)
+        if ids.shape[1] > self.max_len:
+            raise ValueError(f"{name} holds {ids.shape[1]} positions, more than max_len = "
+                             f"{self.max_len}")
+        return ids
+
+    def encode_source(self, src, need_weights=False):
+        """``src (B, S)`` -> the encoder's output ``(B, S, E)``, its key mask, its weights."""
+        src = self._check(src, "src")
+        keys = (src != PAD)[:, None, None, :]  # (B, 1, 1, S): PAD positions are never read
+        x = self.src_embed(src) + self.pe[:src.shape[1]]
+        maps = []
+        for block in self.encoder:
+            x, weights = block(x, keys, need_weights)
+            maps.append(weights)
+        return self.enc_ln(x), keys, maps
+
+    def decode_target(self, memory, keys, tgt_in, need_weights=False):
+        """Logits ``(B, T, V)`` for ``tgt_in (B, T)`` given the encoder's output."""
+        tgt_in = self._check(tgt_in, "tgt_in")
+        T = tgt_in.shape[1]
+        mask = torch.as_tensor(causal_mask(T), device=tgt_in.device)
+        x = self.tgt_embed(tgt_in) + self.pe[:T]
+        self_maps, cross_maps = [], []
+        for block in self.decoder:
+            x, self_weights, cross_weights = block(x, memory, mask, keys, need_weights)
+            self_maps.append(self_weights)
+            cross_maps.append(cross_weights)
+        return self.out(self.dec_ln(x)), self_maps, cross_maps
+
+    def forward(self, src, tgt_in):
+        """Teacher forcing: ``src (B, S)``, ``tgt_in (B, T)`` -> logits ``(B, T, V)``."""
+        memory, keys, _ = self.encode_source(src)
+        return self.decode_target(memory, keys, tgt_in)[0]
+
+    def generate(self, src):
+        """Greedy decoding: ``(B, S)`` ids -> ``(B, S)`` answer ids, one token at a time.
+
+        Each step feeds back the most likely digit (PAD and BOS are never chosen at a
+        real position); positions after each input's length are PAD. Returns a numpy
+        int64 array.
+        """
+        was_training = self.training
+        self.eval()
+        with torch.no_grad():
+            src = self._check(src, "src")
+            B, S = src.shape
+            memory, keys, _ = self.encode_source(src)
+            tgt = torch.full((B, 1), BOS, dtype=torch.int64, device=src.device)
+            for _ in range(S):
+                logits = self.decode_target(memory, keys, tgt)[0][:, -1, :DIGITS]
+                tgt = torch.cat([tgt, logits.argmax(-1, keepdim=True)], dim=1)
+            out = torch.where(src != PAD, tgt[:, 1:], PAD)
+        self.train(was_training)
+        return out.cpu().numpy()
+
+    def attention_maps(self, src, tgt_in):
+        """The weights of every attention, numpy, one array per layer.
+
+        Returns ``{"encoder": [(B, h, S, S)], "decoder": [(B, h, T, T)],
+        "cross": [(B, h, T, S)]}``. ``cross[l][b, i, t, s]``: how much output
+        position ``t`` reads input position ``s`` in head ``i`` of layer ``l``.
+        """
+        with torch.no_grad():
+            memory, keys, enc = self.encode_source(src, need_weights=True)
+            _, dec, cross = self.decode_target(memory, keys, tgt_in, need_weights=True)
+        return {"encoder": [_numpy(w) for w in enc], "decoder": [_numpy(w) for w in dec],
+                "cross": [_numpy(w) for w in cross]}
+
+
+class _Packed(nn.Module):
+    """``Seq2SeqTransformer`` taking ``[src | tgt_in]`` as one ``(B, S + T)`` array.
+
+    ``nnlib.training.train_classifier`` feeds a model one input array; packing the
+    two lets it train the encoder-decoder unchanged.
+    """
+
+    def __init__(self, model, src_len):
+        super().__init__()
+        self.model, self.src_len = model, src_len
+
+    def forward(self, x):
+        return self.model(x[:, :self.src_len], x[:, self.src_len:])
+
+
+class SequenceRecipe(NamedTuple):
+    max_len: int  # inputs have 1 .. max_len digits
+    d_model: int
+    n_heads: int
+    n_layers: int
+    d_ff: int
+    steps: int  # optimizer steps, each on a fresh batch
+    batch_size: int
+    lr: float  # Adam, one-cycle peak
+    clip_grad_norm: float
+
+
+SEQUENCE_RECIPE = SequenceRecipe(max_len=8, d_model=32, n_heads=4, n_layers=1, d_ff=64,
+                                 steps=550, batch_size=64, lr=5e-3, clip_grad_norm=1.0)
+
+
+class SequenceResult(NamedTuple):
+    model: object
+    token_accuracy: float  # greedy decoding, 1,000 fresh test sequences, real positions only
+    sequence_accuracy: float  # the share of test sequences answered entirely right
+    seconds: float  # training time
+    train_loss: list  # (step, training loss): 31 points over the run
+
+
+def fit_sequence_model(kind="sort", seed=0, recipe=SEQUENCE_RECIPE, progress=None, device=None):
+    """Train a ``Seq2SeqTransformer`` on ``sequence_task(kind)`` with ``recipe``.
+
+    Every step sees a fresh batch; the loss is the cross-entropy of every target
+    position (after a short input the right answer is PAD, which is easy). The
+    test uses greedy decoding (``model.generate``), so a wrong digit is fed back
+    and can spoil the rest: harder than the teacher-forced training.
+    ``progress``: e.g. ``TrainingMonitor(recipe.steps, xlabel="step")``.
+    """
+    from nnlib.training import train_classifier
+
+    device = _default_device(device)
+    model = Seq2SeqTransformer(VOCAB_SIZE, recipe.d_model, recipe.n_heads, recipe.n_layers,
+                               recipe.d_ff, recipe.max_len, seed=seed)
+    data = sequence_task(recipe.steps * recipe.batch_size, kind, seed=seed,
+                         max_len=recipe.max_len)
+    x = np.concatenate([data.src, data.tgt_in], axis=1)
+    result = train_classifier(_Packed(model, recipe.max_len), x, data.tgt_out, epochs=1,
+                              batch_size=recipe.batch_size, lr=recipe.lr, seed=seed,
+                              device=device, progress=progress,
+                              clip_grad_norm=recipe.clip_grad_norm, updates_per_epoch=30,
+                              progress_in_steps=True)
+    test = sequence_task(1000, kind, seed=10_000 + seed, max_len=recipe.max_len)
+    answer = model.generate(test.src)
+    real = test.src != PAD
+    right = (answer == test.tgt_out) | ~real
+    return SequenceResult(model, float(right[real].mean()), float(right.all(axis=1).mean()),
+                          result.seconds, result.curve)
+
+
+# --------------------------------------------------------------------------- text
+
+
+class CharTransformerRecipe(NamedTuple):
+    corpus: str  # nnlib.data.TEXT_NAMES
+    d_model: int
+    n_heads: int
+    n_layers: int
+    d_ff: int
+    context: int  # characters per training window (and the most the model reads)
+    batch_size: int
+    steps: int  # optimizer steps, one pass over steps * batch_size random windows
+    lr: float
+    clip_grad_norm: float
+    val_windows: int  # fixed windows of the held-out end of the book
+
+
+CHAR_TRANSFORMER_RECIPE = CharTransformerRecipe(
+    corpus="moby_dick", d_model=64, n_heads=4, n_layers=1, d_ff=128, context=32,
+    batch_size=32, steps=500, lr=5e-3, clip_grad_norm=1.0, val_windows=256)
+
+
+def fit_char_transformer(seed=0, recipe=CHAR_TRANSFORMER_RECIPE, progress=None, device=None):
+    """Train a ``CharTransformer`` on a shipped book, as ``nnlib.recurrent.fit_char_model``.
+
+    Training windows of ``recipe.context`` characters are drawn from the first 90%
+    of the book; the validation loss (nats per character) is measured on fixed
+    windows of the last 10%. Returns a ``nnlib.recurrent.CharResult``.
+    """
+    from nnlib.recurrent import CharResult
+    from nnlib.sequences import char_dataset, random_windows
+    from nnlib.training import train_classifier
+
+    data = char_dataset(recipe.corpus)
+    model = CharTransformer(len(data.vocab), recipe.d_model, recipe.n_heads, recipe.n_layers,
+                            recipe.d_ff, recipe.context, seed=seed)
+    x, y = random_windows(data.train_ids, recipe.context, recipe.steps * recipe.batch_size,
+                          seed=seed)
+    x_val, y_val = random_windows(data.val_ids, recipe.context, recipe.val_windows, seed=0)
+    result = train_classifier(model, x, y, epochs=1, batch_size=recipe.batch_size,
+                              lr=recipe.lr, x_val=x_val, y_val=y_val, seed=seed,
+                              device=_default_device(device), progress=progress,
+                              val_name="validation", clip_grad_norm=recipe.clip_grad_norm,
+                              updates_per_epoch=30, progress_in_steps=True)
+    return CharResult(model, data.vocab, result.val_loss[-1], result.seconds, result.curve)
+
+
+# --------------------------------------------------------------------------- timing
+
+
+class StepTimes(NamedTuple):
+    lengths: tuple
+    transformer_ms: list  # one training step, the fastest of the rounds
+    lstm_ms: list
+
+
+def _train_step(model, optimizer, x, y):
+    loss = F.cross_entropy(model(x).reshape(-1, model.vocab_size), y.reshape(-1))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+
+def step_time_comparison(lengths=(32, 64, 128, 256, 512), width=64, batch=16, rounds=5,
+                         seed=0, device=None, threads=1):
+    """Milliseconds per training step (forward, backward, Adam) as the sequence grows.
+
+    A ``CharTransformer(d_model=width, n_layers=1, d_ff=2 * width)`` and a
+    ``nnlib.recurrent.CharModel(cell="lstm", hidden=width, embedding=width)`` train
+    on the same random ids (vocabulary 64) of each length. The rounds interleave
+    the two models and every length, and each time is the minimum over ``rounds``
+    (the least disturbed by whatever else runs on the machine). Compare growth,
+    not absolute numbers: ``transformer_ms[-1] / transformer_ms[0]`` against
+    ``lstm_ms[-1] / lstm_ms[0]``.
+
+    ``threads``: on the CPU, how many threads torch may use while timing (restored
+    afterwards); 1 measures the work itself, the same on every machine.
+
+    What to expect depends on the hardware. The LSTM must walk its ``T`` steps one
+    after another whatever the machine; the transformer computes all positions at
+    once, but its attention does ``T^2`` work. On a GPU the transformer's positions
+    run in parallel and its step time stays nearly flat while the LSTM's grows
+    with ``T``. On a single CPU core nothing runs in parallel: the LSTM's time grows
+    about linearly and the transformer's faster than linearly once the ``T^2``
+    attention dominates (at 256-512 positions here).
+    """
+    from nnlib.recurrent import CharModel
+
+    device = _default_device(device)
+    V = 64
+    lengths = tuple(int(t) for t in lengths)
+    models = {
+        "transformer": CharTransformer(V, d_model=width, n_heads=4, n_layers=1, d_ff=2 * width,
+                                       context=max(lengths), seed=seed).to(device),
+        "lstm": CharModel(V, hidden=width, cell="lstm", embedding=width, seed=seed).to(device),
+    }
+    optimizers = {name: torch.optim.Adam(m.parameters(), lr=1e-3) for name, m in models.items()}
+    generator = torch.Generator().manual_seed(seed)
+    data = {T: (torch.randint(0, V, (batch, T), generator=generator).to(device),
+                torch.randint(0, V, (batch, T), generator=generator).to(device))
+            for T in lengths}
+    best = {name: {T: math.inf for T in lengths} for name in models}
+    previous_threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(int(threads))
+    try:
+        for name, model in models.items():  # warm up: the first call pays for allocations
+            _train_step(model, optimizers[name], *data[lengths[0]])
+        for _ in range(rounds):
+            for T in lengths:
+                for name, model in models.items():
+                    if device.type == "cuda":
+                        torch.cuda.synchronize()
+                    start = time.perf_counter()
+                    _train_step(model, optimizers[name], *data[T])
+                    if device.type == "cuda":
+                        torch.cuda.synchronize()
+                    best[name][T] = min(best[name][T], 1000 * (time.perf_counter() - start))
+    finally:
+        torch.set_num_threads(previous_threads)
+    return StepTimes(lengths, [best["transformer"][T] for T in lengths],
+                     [best["lstm"][T] for T in lengths])
