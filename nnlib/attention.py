@@ -308,7 +308,8 @@ def sinusoidal_positional_encoding(T, E):
 
     ``PE[t, 2i] = sin(t / 10000^(2i/E))`` and ``PE[t, 2i+1] = cos(t / 10000^(2i/E))``:
     each pair of columns is a clock hand turning at its own speed, from one turn
-    every 2*pi positions (columns 0, 1) to one every 2*pi * 10000 positions. The
+    every 2*pi positions (columns 0, 1) to one every 2*pi * 10000^((E-2)/E) positions
+    (almost 10000 times slower) for the last pair. The
     code for ``t + k`` is a fixed rotation of the code for ``t``, whatever ``t``,
     so attention can learn relative offsets. For odd ``E`` the last column is a sine.
     """

@@ -168,12 +168,16 @@ def test_the_last_case_overflows_a_naive_softmax():
     case = ATTENTION.cases[-1]
     assert "large" in case.label
     scores = scores_of(case)
-    assert np.all(scores.max(axis=-1) > EXP_OVERFLOWS)  # every row overflows
+    tops = scores.max(axis=-1)
+    assert np.sum(tops > EXP_OVERFLOWS) == 2  # two rows overflow a naive exp ...
+    assert tops.max() - tops.min() > 745  # ... and one underflows a matrix-wide max
     assert np.abs(scores).max() < 1000  # scores in the hundreds
     top2 = np.sort(scores, axis=-1)[:, -2:]
     assert np.all(top2[:, 1] - top2[:, 0] < 3), "the runner-up keeps a visible weight"
     with np.errstate(all="ignore"):
-        assert np.all(np.isnan(attention._naive_softmax(scores)).any(axis=-1))
+        naive = np.isnan(attention._naive_softmax(scores)).any(axis=-1)
+        global_max = np.isnan(attention._global_max_softmax(scores)).any(axis=-1)
+    assert naive.tolist() == [False, True, True] and global_max.tolist() == [True, False, False]
     out = ATTENTION.reference(*case.args)
     assert np.all(np.isfinite(out))
 

@@ -52,6 +52,13 @@ def _naive_softmax(scores):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def _global_max_softmax(scores):
+    """Stabilised with the matrix's single maximum instead of each row's."""
+    e = np.exp(scores - scores.max())
+    with np.errstate(invalid="ignore"):
+        return e / e.sum(axis=-1, keepdims=True)
+
+
 def _only_if_finite(wrong):
     """A mistake recognised only where its answer is finite: on the large scores a softmax
     without the max subtracted is NaN whatever else is wrong, and the overflow hint then
@@ -108,10 +115,12 @@ def _random_mask(shape):
 
 
 def _large_scores_case():
-    """``q (3, 4)`` and ``k (4, 4)`` whose scaled scores are the matrix below: every row's
-    largest score is above 709.8, where exp overflows in float64, and its runner-up lies a
-    few units below it, so the right weights are not simply one-hot."""
-    scores = np.array([[805.0, 803.5, 120.0, -260.0],
+    """``q (3, 4)`` and ``k (4, 4)`` whose scaled scores are the matrix below. Rows 1 and 2
+    peak above 709.8, where exp overflows in float64; row 0 peaks 1050 below row 2, so a
+    softmax that subtracts the matrix's single maximum instead of each row's underflows
+    there (exp(-1050) = 0, and 0 / 0 = NaN). Each row's runner-up lies a few units below
+    its maximum, so the right weights are not simply one-hot."""
+    scores = np.array([[-60.0, -61.5, -120.0, -260.0],
                        [-50.0, 720.0, 722.0, 721.0],
                        [990.0, -990.0, 300.0, 988.0]])
     rotation, _ = np.linalg.qr(_rng.standard_normal((4, 4)))  # orthonormal rows
@@ -140,7 +149,8 @@ scaled_dot_product_attention = Exercise(
         Case(_qkv((1, 2, 5, 4), 5, 3), "a causal mask (5, 5) with (B, h, T, d) = (1, 2, 5, 4)",
              {"mask": np.tril(np.ones((5, 5), dtype=bool))}),
         # scores in the hundreds: exp(805) overflows to inf, and inf / inf is NaN
-        Case(_large_scores_case(), "large scores (up to 990): a naive exp overflows"),
+        Case(_large_scores_case(),
+             "large scores (up to 990, and a row 1050 below another): a naive exp overflows"),
     ],
     mistakes=[
         Mistake(lambda q, k, v, mask=None: _attention(q, k, v, mask, scale=lambda d, dv: 1.0),
@@ -200,7 +210,7 @@ scaled_dot_product_attention = Exercise(
                 "APIs, torch.nn.MultiheadAttention's attn_mask among them, use the opposite "
                 "convention, True = blocked)"),
         Mistake(lambda q, k, v, mask=None: _attention(q, k, v, mask, blocked="times"),
-                "you multiplied the scores by the mask: a blocked score becomes 0, and "
+                "a blocked score became 0 (scores * mask, or np.where(mask, scores, 0)), and "
                 "exp(0) = 1 still gives that key a weight. A blocked score must become -inf: "
                 "np.where(mask, scores, -np.inf)"),
         Mistake(lambda q, k, v, mask=None: _attention(
@@ -210,6 +220,11 @@ scaled_dot_product_attention = Exercise(
                 "row then sums to less than 1. Mask the scores BEFORE the softmax, "
                 "np.where(mask, scores, -np.inf), and the softmax spreads the whole weight "
                 "over the allowed keys"),
+        Mistake(lambda q, k, v, mask=None: _attention(q, k, v, mask, softmax=_global_max_softmax),
+                "your output is NaN in a row whose scores are all far below another row's: "
+                "you subtracted the maximum of the whole score matrix, and in that row every "
+                "exp(s - max) underflows to 0 (0 / 0 = NaN). Subtract each ROW's maximum, "
+                "s - s.max(axis=-1, keepdims=True)"),
         Mistake(lambda q, k, v, mask=None: _attention(q, k, v, mask, softmax=_naive_softmax),
                 "your output is NaN for large scores, though the right one is finite: "
                 "exp(805) overflows to inf, and inf / inf = NaN. Subtract each row's maximum "
@@ -334,7 +349,7 @@ positional_encoding = Exercise(
                 "is then 0, 1, 0, 1, ...)"),
         Mistake(lambda T, E: _encoding(T, E, exponent=lambda i, E: i / E),
                 "the exponent is i/E: with i counting the PAIRS of columns it must be 2i/E, "
-                "so that the last pair turns about 10000 times slower than the first. "
+                "so that the pairs' speeds fall from 1 (the first) to almost 1/10000 (the last). "
                 "Equivalently, use the even column index 2i itself: 10000^(2i/E)"),
         Mistake(lambda T, E: _encoding(T, E, exponent=lambda i, E: 4 * i / E),
                 "the exponent doubles the column index: with j = 2i the column's own index, "
@@ -350,8 +365,8 @@ positional_encoding = Exercise(
                 "(pe[:, 1::2]), each pair sharing a frequency"),
         Mistake(lambda T, E: _encoding(T, E, base=1000.0),
                 "the base is 1000: the original transformer uses 10000, "
-                "PE[t, 2i] = sin(t / 10000^(2i/E)), so the slowest pair turns once every "
-                "2*pi*10000 positions"),
+                "PE[t, 2i] = sin(t / 10000^(2i/E)), so the slowest pair turns almost 10000 "
+                "times slower than the fastest"),
         Mistake(lambda T, E: _encoding(T, E, start=1),
                 "your positions start at 1: they are 0..T-1 (np.arange(T)), as the tokens' "
                 "indices, so the first row is sin(0) = 0 and cos(0) = 1 alternately: 0, 1, 0, 1"),
