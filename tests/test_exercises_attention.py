@@ -3,11 +3,10 @@ beyond the generic checks: the references against nnlib.attention, values worked
 hand, the cases they promise, and the diagnoses of a naive softmax and of a mask that is
 not boolean."""
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
+from test_exercises import load_solutions
 
 from nnlib.attention import (
     causal_mask,
@@ -16,7 +15,6 @@ from nnlib.attention import (
 )
 from nnlib.exercises import attention
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 ATTENTION = attention.scaled_dot_product_attention
 MASK = attention.causal_mask
 ENCODING = attention.positional_encoding
@@ -24,11 +22,7 @@ EXP_OVERFLOWS = np.log(np.finfo(np.float64).max)  # about 709.78
 
 
 def solution(name):
-    path = SOLUTIONS / attention.SOLUTIONS_FILE
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    loaded = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loaded)
-    return getattr(loaded, name)
+    return getattr(load_solutions(attention), name)
 
 
 def as_4d(a):

@@ -3,25 +3,18 @@ worked out by hand, the references against nnlib.losses, the cases they promise,
 diagnosis of a numerically unstable answer, and the vanishing gradient of the minimax loss
 that the notebook teaches."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from test_exercises import load_solutions
 
 from nnlib.exercises import gan
 from nnlib.losses import binary_cross_entropy_with_logits
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 LN2 = np.log(2.0)
 
 
 def solution(name):
-    path = SOLUTIONS / gan.SOLUTIONS_FILE
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    loaded = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loaded)
-    return getattr(loaded, name)
+    return getattr(load_solutions(gan), name)
 
 
 def naive_sigmoid(a):
