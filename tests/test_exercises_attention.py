@@ -3,7 +3,6 @@ beyond the generic checks: the references against nnlib.attention, values worked
 hand, the cases they promise, and the diagnoses of a naive softmax and of a mask that is
 not boolean."""
 
-
 import numpy as np
 import pytest
 from test_exercises import load_solutions
