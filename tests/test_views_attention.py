@@ -305,3 +305,9 @@ def test_sampler_is_deterministic_and_explains_odd_prompts(sampler):
     assert sampler.message.startswith("the prompt is empty")
     sampler.render(temperature=1.0, prompt="a" * 100, seed=0)
     assert f"Transformer reads the last {model.context}" in sampler.message
+
+
+def test_head_maps_say_when_the_row_is_past_the_answer(heads):
+    heads.render(row=8, attention=heads.controls["attention"].value, digits="31")
+    assert heads.message == "row 8 is past the last of 2 rows: showing row 2"
+    assert heads.shown["row"] == 1

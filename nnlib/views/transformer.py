@@ -181,6 +181,8 @@ def head_maps(model=None, kind="sort", digits="3141592"):
         keys = list(kept) if attention != "decoder" else ["^", *answer[:-1]]
         Tq, Tk = weights.shape[1:]
         r = int(min(max(row, 1), Tq)) - 1
+        if row > Tq:
+            messages.append(f"row {row} is past the last of {Tq} rows: showing row {Tq}")
         shown.update(weights=weights, answer=answer, digits=kept, row=r)
         box = ([-0.5, Tk - 0.5, Tk - 0.5, -0.5, -0.5], [r - 0.5, r - 0.5, r + 0.5, r + 0.5,
                                                         r - 0.5])
