@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Case", "Mistake", "Exercise", "CheckResult"]
+__all__ = ["Case", "Mistake", "Exercise", "CheckResult", "only_if_finite"]
 
 
 class _AdaptError(Exception):
@@ -50,6 +50,20 @@ class Mistake:
 
     wrong: Callable[..., Any]
     hint: str
+
+
+def only_if_finite(wrong):
+    """``wrong``, recognised as a mistake only on the cases where its answer is finite.
+
+    Where a wrong formula also overflows (NaN or infinity), its answer would match every
+    other unstable answer; the checker's overflow diagnosis explains those better.
+    """
+    def finite_wrong(*args, **kwargs):
+        out = wrong(*args, **kwargs)
+        if not np.all(np.isfinite(out)):
+            raise FloatingPointError("not a finite answer")  # the checker skips this mistake
+        return out
+    return finite_wrong
 
 
 @dataclass(frozen=True)

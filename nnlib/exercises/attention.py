@@ -27,7 +27,7 @@ checks it); they are written again here so that they take any number of leading 
 
 import numpy as np
 
-from nnlib.exercises import Case, Exercise, Mistake
+from nnlib.exercises import Case, Exercise, Mistake, only_if_finite
 
 __all__ = ["scaled_dot_product_attention", "causal_mask", "positional_encoding"]
 
@@ -57,18 +57,6 @@ def _global_max_softmax(scores):
     e = np.exp(scores - scores.max())
     with np.errstate(invalid="ignore"):
         return e / e.sum(axis=-1, keepdims=True)
-
-
-def _only_if_finite(wrong):
-    """A mistake recognised only where its answer is finite: on the large scores a softmax
-    without the max subtracted is NaN whatever else is wrong, and the overflow hint then
-    explains it better."""
-    def finite_wrong(*args, **kwargs):
-        out = wrong(*args, **kwargs)
-        if not np.all(np.isfinite(out)):
-            raise FloatingPointError("not a finite answer")
-        return out
-    return finite_wrong
 
 
 def _attention(q, k, v, mask=None, scale=None, keys=None, blocked=-np.inf, softmax=_softmax,
@@ -180,12 +168,12 @@ scaled_dot_product_attention = Exercise(
                 "your weights sum to 1 down each column instead of along each row: the "
                 "softmax runs over the queries (axis=-2). Each query shares its attention "
                 "among the keys, so take the softmax over the keys, axis=-1"),
-        Mistake(_only_if_finite(lambda q, k, v, mask=None: _attention(
+        Mistake(only_if_finite(lambda q, k, v, mask=None: _attention(
                     q, k, v, mask, softmax=lambda s: np.exp(s) / np.exp(s).sum())),
                 "your softmax normalised the whole score matrix at once (a sum without an "
                 "axis), so all the weights together sum to 1. Each query's row must sum to 1: "
                 "e.sum(axis=-1, keepdims=True)"),
-        Mistake(_only_if_finite(lambda q, k, v, mask=None: _attention(
+        Mistake(only_if_finite(lambda q, k, v, mask=None: _attention(
                     q, k, v, mask, softmax=lambda s: np.exp(s) / np.exp(s).sum(axis=-1))),
                 "you divided by the row sums without keepdims=True: e.sum(axis=-1) has shape "
                 "(Tq,), which broadcasts along the LAST axis, so column j is divided by row "

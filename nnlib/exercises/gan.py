@@ -18,7 +18,7 @@ The last cases hold logits in the hundreds, where ``1 / (1 + exp(-a))`` rounds t
 
 import numpy as np
 
-from nnlib.exercises import Case, Exercise, Mistake
+from nnlib.exercises import Case, Exercise, Mistake, only_if_finite
 
 __all__ = ["discriminator_loss", "generator_loss"]
 
@@ -38,17 +38,6 @@ def _naive_log_sigmoid(a):
 
 def _naive_log_one_minus_sigmoid(a):
     return np.log(1.0 - 1.0 / (1.0 + np.exp(-a)))
-
-
-def _only_if_finite(wrong):
-    """A mistake recognised only where it gives a finite loss (NaN or infinity there would
-    also match other unstable answers, which the overflow diagnosis explains better)."""
-    def finite_wrong(*args, **kwargs):
-        out = wrong(*args, **kwargs)
-        if not np.all(np.isfinite(out)):
-            raise FloatingPointError("not a finite loss")
-        return out
-    return finite_wrong
 
 
 # ----------------------------------------------------------------------- discriminator
@@ -104,7 +93,7 @@ discriminator_loss = Exercise(
         Mistake(lambda real, fake: np.sum(_softplus(-real)) + np.sum(_softplus(fake)),
                 "you summed over the samples: take the mean over each batch, so that the "
                 "loss does not grow with the batch size"),
-        Mistake(_only_if_finite(lambda real, fake: -np.mean(np.log(real))
+        Mistake(only_if_finite(lambda real, fake: -np.mean(np.log(real))
                                 - np.mean(np.log(1.0 - fake))),
                 "those are logits, not probabilities: D = sigmoid(a), so the real samples' "
                 "term is -log sigmoid(a_real) = softplus(-a_real), not -log(a_real) (which is "

@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from nnlib.attention import attention_entropy, causal_mask, multi_head_attention_forward
+from nnlib.layers import layernorm_forward
 from nnlib.plotting import PALETTE, SEQUENTIAL_CMAP, new_figure
 from nnlib.views.attention import stamps
 from nnlib.views.rnn import Typewriter, sampling_explorer, typed_text
@@ -239,9 +240,7 @@ def _numpy(p):
 
 
 def _layer_norm(x, gain, bias, eps):
-    mean = x.mean(axis=-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * gain + bias
+    return layernorm_forward(x, gain, bias, eps)[0]
 
 
 class _Norm(NamedTuple):
@@ -287,6 +286,8 @@ class NumpyCharTransformer:
     """
 
     def __init__(self, model):
+        from nnlib.transformer import numpy_attention_params
+
         self.context = model.context
         self.embed = _numpy(model.embed.weight)  # (V, E)
         self.pe = _numpy(model.pe)  # (context, E)
@@ -295,18 +296,17 @@ class NumpyCharTransformer:
         for block in model.blocks:
             attn = block.attn
             h = attn.n_heads
-            w = {name: _numpy(getattr(attn, name).weight).T for name in "qkvo"}  # (E, E)
-            b = {name: _numpy(getattr(attn, name).bias) for name in "qkvo"}
+            params = numpy_attention_params(attn)  # w_q ... (E, E), b_q ... (E,)
             ln1 = (_numpy(block.ln1.weight), _numpy(block.ln1.bias), block.ln1.eps)
             ln2 = (_numpy(block.ln2.weight), _numpy(block.ln2.bias), block.ln2.eps)
             ff1, ff2 = block.ff[0], block.ff[2]
             ff = (_numpy(ff1.weight).T, _numpy(ff1.bias), _numpy(ff2.weight).T, _numpy(ff2.bias))
             scale = np.concatenate([np.full(E, 1 / math.sqrt(E // h)), np.ones(2 * E)])
-            w_qkv = np.concatenate([w["q"], w["k"], w["v"]], axis=1) * scale  # (E, 3E)
-            b_qkv = np.concatenate([b["q"], b["k"], b["v"]]) * scale
+            w_qkv = np.concatenate([params[f"w_{n}"] for n in "qkv"], axis=1) * scale  # (E, 3E)
+            b_qkv = np.concatenate([params[f"b_{n}"] for n in "qkv"]) * scale
             self.blocks.append({
                 "h": h, "ln1": ln1, "ln2": ln2, "ff": ff,
-                "params": {**{f"w_{n}": w[n] for n in "qkvo"}, **{f"b_{n}": b[n] for n in "qkvo"}},
+                "params": params,
                 "qkv": _fold(ln1, w_qkv, b_qkv), "ff1": _fold(ln2, ff[0], ff[1]),
             })
         self.ln = (_numpy(model.ln.weight), _numpy(model.ln.bias), model.ln.eps)
