@@ -1,14 +1,19 @@
 # The course in two commands:
 #   make lab    set up .venv if needed, then open the course in JupyterLab
-#   make test   set up .venv if needed, then lint, unit tests, every notebook (nbval) and
-#               every notebook in a real browser (make test BROWSER=skip where there is no
-#               chromium to be had)
+#   make test   set up .venv if needed, then lint, unit tests, every notebook (nbval) in three
+#               numerical settings (this machine's; a lower instruction set with two BLAS
+#               threads; the oldest declared versions), and every notebook in a real browser
+#               (make test BROWSER=skip where there is no chromium to be had)
 # Other targets: make bench | make browser | make execute NB=notebooks/01_neurons.ipynb | make data | make clean
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# A second environment with the oldest versions pyproject.toml declares (its lower bounds,
+# read by scripts/oldest_constraints.py), cached like .venv.
+OLDEST        ?= .venv-oldest
+OLDEST_STAMP  := $(OLDEST)/.installed
 PORT   ?= 8888
 # Where pip finds torch. Empty = pip's own configuration (PyPI plus local wheels).
 # On a Linux machine without a GPU, use the CPU wheels:
@@ -20,7 +25,7 @@ TORCH_SPEC  := torch>=2.2,<2.14
 unexport MPLBACKEND
 export PYTHONHASHSEED := 0
 
-.PHONY: setup lab test lint unit notebooks bench execute browser data clean
+.PHONY: setup setup-oldest lab test lint unit notebooks notebooks-perturbed notebooks-oldest bench execute browser data clean
 
 setup: $(STAMP)
 
@@ -32,12 +37,23 @@ $(STAMP): pyproject.toml
 	@touch $@
 	@echo "Environment ready in $(VENV)"
 
+setup-oldest: $(OLDEST_STAMP)
+
+$(OLDEST_STAMP): pyproject.toml scripts/oldest_constraints.py $(STAMP)
+	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(PY) scripts/oldest_constraints.py > $(OLDEST)/constraints.txt
+	$(OLDEST)/bin/python -m pip install --quiet -c $(OLDEST)/constraints.txt \
+		$(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) torch
+	$(OLDEST)/bin/python -m pip install --quiet -c $(OLDEST)/constraints.txt -e ".[lab,test]"
+	@touch $@
+	@echo "Oldest-versions environment ready in $(OLDEST): $$(tr '\n' ' ' < $(OLDEST)/constraints.txt)"
+
 lab: setup
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) \
 		--ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root) \
 		notebooks/00_start_here.ipynb
 
-test: setup lint unit notebooks browser
+test: setup lint unit notebooks notebooks-perturbed notebooks-oldest browser
 
 lint: setup
 	$(VENV)/bin/ruff check nnlib tests scripts solutions notebooks
@@ -50,9 +66,29 @@ SINGLE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 unit: setup
 	$(SINGLE_THREAD) $(PY) -m pytest tests -q -n 2
 
+NBVAL := --nbval notebooks --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
+	--nbval-cell-timeout=120 -q
+
 notebooks: setup
-	$(SINGLE_THREAD) $(PY) -m pytest --nbval notebooks --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
-		--nbval-cell-timeout=120 -q -n 2 --dist loadfile
+	$(SINGLE_THREAD) $(PY) -m pytest $(NBVAL) -n 2 --dist loadfile
+
+# The same comparison under a second numerical configuration, so that no saved output
+# depends on this machine's kernels: torch's MKL and oneDNN limited to older instruction
+# sets, numpy's own loops to x86-64-v2 (SSE4.2), and two BLAS/OpenMP threads, which
+# changes the order of reductions. One notebook at a time: two workers with two threads
+# each on two cores spin against each other. (OPENBLAS_CORETYPE is left alone on purpose:
+# some machines set it because older OpenBLAS builds compute wrong results on them.)
+PERTURBED := MKL_ENABLE_INSTRUCTIONS=SSE4_2 ONEDNN_MAX_CPU_ISA=SSE41 \
+	NPY_DISABLE_CPU_FEATURES="X86_V3 X86_V4 AVX512_ICL AVX512_SPR" \
+	OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 MKL_NUM_THREADS=2
+
+notebooks-perturbed: setup
+	$(PERTURBED) $(PY) -m pytest $(NBVAL) -p no:xdist
+
+# The same comparison in the oldest-versions environment (numpy, matplotlib and
+# ipywidgets at their lower bounds; torch at the oldest one installable here).
+notebooks-oldest: setup-oldest
+	$(SINGLE_THREAD) $(OLDEST)/bin/python -m pytest $(NBVAL) -n 2 --dist loadfile
 
 bench: setup
 	$(PY) scripts/benchmark.py
@@ -81,4 +117,4 @@ data: setup
 	$(PY) scripts/build_data.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(OLDEST) .pytest_cache .ruff_cache
