@@ -15,7 +15,9 @@ from nnlib.cnn import build_cnn, build_mlp, count_parameters, fit_image_classifi
 from nnlib.training import predict_proba
 
 TARGETS = {"mnist": 0.98, "fashion_mnist": 0.88}
-SEEDS = range(5)
+# Seed 0 is the notebook's own run: notebooks/07_cnn.ipynb asserts the same claims for it,
+# under all three numerical settings of `make test`, so it is not trained a second time here.
+SEEDS = range(1, 5)
 
 
 def test_the_cnn_has_fewer_parameters_than_the_mlp():

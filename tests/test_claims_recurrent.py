@@ -4,8 +4,8 @@
   once solved): the LSTM, its forget gate starting open, is near-perfect, and so is the
   GRU, its update gate starting open; the plain RNN, same budget, stays near chance
   (1/8); the same LSTM with its forget-gate bias at 0 stays near chance too.
-* Character models on Moby Dick (``CHAR_RECIPE``): RNN, LSTM and GRU all beat the
-  unigram baseline (3.08 nats/char) by a wide margin on the held-out end of the book.
+* Character models on Moby Dick (``CHAR_RECIPE``, seed 0): RNN, LSTM and GRU all beat the
+  unigram baseline (3.08 nats/char) by a wide margin; notebook 10 asserts this itself.
 
 Measured (single thread): LSTM 99.9-100% (seeds 0-4, 660-900 steps), GRU 100.0% (seeds
 0-4); the RNN 11.2-13.2% (seeds 0-4); the LSTM with a closed forget gate 13.0-13.7%
@@ -18,13 +18,16 @@ RNN learn the task on some seeds.
 
 import pytest
 
-from nnlib.recurrent import CELLS, fit_char_model, fit_recall
-from nnlib.sequences import char_dataset, unigram_loss
+from nnlib.recurrent import fit_recall
 
 CHANCE = 1 / 8
+# Seed 0 is the notebooks' own run: 09 asserts the LSTM, RNN and closed-gate claims for it,
+# 10 the GRU's and all three character models', under all three numerical settings of
+# `make test`; it is not trained a second time here.
+SEEDS = range(1, 3)
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", SEEDS)
 def test_lstm_recalls_over_60_steps_where_the_rnn_cannot(seed):
     lstm = fit_recall("lstm", seed=seed, device="cpu")
     rnn = fit_recall("rnn", seed=seed, device="cpu")
@@ -32,7 +35,7 @@ def test_lstm_recalls_over_60_steps_where_the_rnn_cannot(seed):
     assert rnn.accuracy <= CHANCE + 0.07, (seed, rnn.accuracy)
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", SEEDS)
 def test_the_gru_also_solves_it_with_three_quarters_of_the_lstms_parameters(seed):
     from nnlib.recurrent import RECALL_RECIPE, build_sequence_classifier, count_recurrent_parameters
 
@@ -42,15 +45,7 @@ def test_the_gru_also_solves_it_with_three_quarters_of_the_lstms_parameters(seed
     assert 4 * count_recurrent_parameters(gru.model) == 3 * count_recurrent_parameters(lstm)
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", SEEDS)
 def test_without_an_open_forget_gate_the_lstm_does_not_learn_it_either(seed):
     closed = fit_recall("lstm", seed=seed, gate_bias=0.0, device="cpu")
     assert closed.accuracy <= CHANCE + 0.07, (seed, closed.accuracy)
-
-
-@pytest.mark.parametrize("cell", CELLS)
-def test_char_models_beat_the_unigram_baseline_by_a_wide_margin(cell):
-    data = char_dataset("moby_dick")
-    baseline = unigram_loss(data.train_ids, data.val_ids, len(data.vocab))
-    result = fit_char_model(cell, seed=0, device="cpu")
-    assert result.val_loss < baseline - 0.8, (cell, result.val_loss, baseline)
