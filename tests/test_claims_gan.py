@@ -1,4 +1,5 @@
-"""The GAN notebook's claims hold for several seeds (single thread, about a minute in all).
+"""The GAN notebook's claims hold for several seeds (single thread, about a minute in all;
+seeds 1 and 2, seed 0 being the notebook's).
 
 * Ring of 8 Gaussians (``fit_ring_gan``, ``RING_RECIPE``): the "well tuned" preset covers
   at least 6 of the 8 modes with most samples near a mode; the "mode collapse" preset
@@ -16,15 +17,19 @@ pytest.importorskip("torch")
 
 from nnlib.gan import digit_classifier, digit_quality, fit_digit_gan, fit_ring_gan  # noqa: E402
 
+# Seed 0 is the notebook's own run: notebooks/11_gan.ipynb asserts these claims for it, under
+# all three numerical settings of `make test`, so it is not trained a second time here.
+SEEDS = range(1, 3)
 
-@pytest.mark.parametrize("seed", range(3))
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_the_well_tuned_gan_covers_most_modes(seed):
     _, coverage = fit_ring_gan("well tuned", seed=seed, device="cpu")
     assert coverage.covered >= 6, (seed, coverage)
     assert coverage.quality >= 0.6, (seed, coverage)
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", SEEDS)
 def test_the_collapse_preset_puts_every_sample_in_one_spot(seed):
     gan, coverage = fit_ring_gan("mode collapse", seed=seed, device="cpu")
     assert coverage.covered <= 1, (seed, coverage)
@@ -33,7 +38,7 @@ def test_the_collapse_preset_puts_every_sample_in_one_spot(seed):
     assert near_median >= 0.9, (seed, near_median)
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", SEEDS)
 def test_generated_digits_are_recognised_and_varied(seed):
     gan = fit_digit_gan(seed=seed, device="cpu")
     quality = digit_quality(gan.sample(1000, fixed=False), digit_classifier())

@@ -212,3 +212,26 @@ def test_five_optimizers_on_digits(digits, seed):
     assert all(nets[name].accuracy(x_test, y_test) > 0.9 for name in OPTIMIZERS)
     assert loss["momentum"] < loss["SGD"] / 5
     assert abs(loss["fast SGD"] / loss["momentum"] - 1) < 0.2
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_at_learning_rate_half_momentum_and_nesterov_blow_up_while_sgd_trains(digits, seed):
+    # The race's suggestion: at lr 0.5 plain SGD trains like momentum at 0.05, while the
+    # momentum methods, whose steps are ten times larger, end far above their start.
+    x, y, _, _ = digits
+    final = {}
+    for name in ("SGD", "momentum", "Nesterov"):
+        net = MLP([64, 64, 10], seed=seed)
+        start = net.loss(x, y, train=False)[0]
+        optimizer = make_optimizer(name, net.params, 0.5, beta=0.9)
+        order_rng = np.random.default_rng(seed)
+        with np.errstate(all="ignore"):
+            for _ in range(3):
+                order = order_rng.permutation(len(x))
+                for i in range(0, len(x), 32):
+                    batch = order[i:i + 32]
+                    optimizer.step(net.loss(x[batch], y[batch])[1])
+            final[name] = net.loss(x, y, train=False)[0]
+    assert final["SGD"] < 0.1 * start
+    # not "below 5x the start" rather than "above", so that NaN counts as blown up
+    assert not final["momentum"] < 5 * start and not final["Nesterov"] < 5 * start

@@ -25,10 +25,17 @@ def runs(request):
 def test_the_plain_network_overfits(runs):
     assert runs["none"].train_loss < 0.1
     assert runs["none"].gap > 0.5
+    assert runs["none"].val_loss > 10 * runs["none"].train_loss
+    assert np.argmin(runs["none"].history.val_loss) + 1 <= 30  # lowest early
 
 
 def test_l2_and_dropout_shrink_the_gap(runs):
-    assert runs["l2"].gap < 0.5 * runs["none"].gap
+    assert runs["l2"].gap < 0.25 * runs["none"].gap
+    assert runs["l2"].train_loss > runs["none"].train_loss
+    assert runs["l2"].val_loss < runs["none"].val_loss
+    assert runs["l1"].gap < 0.5 * runs["none"].gap
+    for name in ("l1", "l2"):  # neither costs more than 2 points of accuracy
+        assert runs[name].val_accuracy > runs["none"].val_accuracy - 0.02
     assert runs["dropout"].gap < 0.75 * runs["none"].gap
 
 
