@@ -11,7 +11,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # A second environment with the oldest versions pyproject.toml declares (its lower bounds,
-# read by scripts/oldest_constraints.py), cached like .venv.
+# read by scripts/oldest_constraints.py), cached like .venv. It only runs nbval, so it gets
+# the test tools (nbval brings ipykernel) and not JupyterLab.
 OLDEST        ?= .venv-oldest
 OLDEST_STAMP  := $(OLDEST)/.installed
 PORT   ?= 8888
@@ -44,7 +45,7 @@ $(OLDEST_STAMP): pyproject.toml scripts/oldest_constraints.py $(STAMP)
 	$(PY) scripts/oldest_constraints.py > $(OLDEST)/constraints.txt
 	$(OLDEST)/bin/python -m pip install --quiet -c $(OLDEST)/constraints.txt \
 		$(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) torch
-	$(OLDEST)/bin/python -m pip install --quiet -c $(OLDEST)/constraints.txt -e ".[lab,test]"
+	$(OLDEST)/bin/python -m pip install --quiet -c $(OLDEST)/constraints.txt -e ".[test]"
 	@touch $@
 	@echo "Oldest-versions environment ready in $(OLDEST): $$(tr '\n' ' ' < $(OLDEST)/constraints.txt)"
 
@@ -63,8 +64,10 @@ lint: setup
 # `make execute` saves notebooks under the same setting that `make notebooks` checks.
 SINGLE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
+# worksteal: a worker that runs out of tests takes some of the other's, so that the
+# long claims tests (models trained for several seeds) do not leave one core idle at the end.
 unit: setup
-	$(SINGLE_THREAD) $(PY) -m pytest tests -q -n 2
+	$(SINGLE_THREAD) $(PY) -m pytest tests -q -n 2 --dist worksteal
 
 NBVAL := --nbval notebooks --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
 	--nbval-cell-timeout=120 -q
@@ -98,7 +101,8 @@ NB ?= notebooks/*.ipynb
 execute: setup
 	$(SINGLE_THREAD) $(PY) scripts/execute_notebooks.py $(NB)
 
-# Every notebook in JupyterLab in headless Chromium: run all, move each view's first
+# Every notebook in JupyterLab in headless Chromium (two browsers side by side; BROWSER_JOBS=1
+# for one at a time): run all, move each view's first
 # control, time it, play each trainer. Needs Debian's chromium (installed here when root).
 BROWSER ?= run
 browser: setup

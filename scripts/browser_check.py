@@ -27,6 +27,7 @@ the suite takes about half as long as running the notebooks one after another.
 notebook adds its case, nothing to register.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -40,17 +41,32 @@ import urllib.request
 from pathlib import Path
 from queue import Empty, Queue
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "browser"
 TOKEN = "course-browser-check"
 VIEW = ".widget-vbox:has(> img.widget-image)"
 PRESSES = 5  # single key presses timed per view
 # Browsers (each with its own kernel) running notebooks side by side. Two on two cores
-# halve the suite's time; the latencies it prints are then those of a busy machine.
-# BROWSER_JOBS=1 gives the quiet figures, one notebook at a time.
+# take about two thirds of the time of one; the latencies it prints are then those of a
+# busy machine. BROWSER_JOBS=1 gives the quiet figures, one notebook at a time.
 JOBS = int(os.environ.get("BROWSER_JOBS", "2"))
 COUNT_FRAMES = """(el) => { window.__frames = 0; new MutationObserver(() => window.__frames++)
     .observe(el, {attributes: true, attributeFilter: ['src']}); }"""
+KERNEL_IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+# The state of a run, given the notebook's number of code cells: "done" when every code
+# cell shows an execution count and the kernel is idle; "lost" when the kernel is idle but
+# some cell has not run; "running" otherwise. (JupyterLab renders every cell: the settings
+# written by start_server turn its windowing off.)
+RUN_STATE = """(n) => {
+    const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+        .map(p => p.textContent);
+    const idle = document.querySelector(
+        ".jp-Notebook-ExecutionIndicator[data-status='idle']") !== null;
+    if (!idle || prompts.length < n || prompts.some(p => p.includes('*'))) return 'running';
+    return prompts.every(p => /\\[\\d+\\]/.test(p)) ? 'done' : 'lost';
+}"""
 
 
 def free_port():
@@ -63,7 +79,7 @@ def start_server(root, port, config_dir, single_thread=False):
     settings = Path(config_dir) / "lab" / "user-settings" / "@jupyterlab"
     (settings / "notebook-extension").mkdir(parents=True)
     (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
-        '{"autoStartDefaultKernel": true}')
+        '{"autoStartDefaultKernel": true, "windowingMode": "none"}')
     (settings / "application-extension").mkdir(parents=True)
     (settings / "apputils-extension").mkdir(parents=True)
     (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
@@ -89,6 +105,18 @@ def start_server(root, port, config_dir, single_thread=False):
     raise RuntimeError("JupyterLab did not start within 60 s")
 
 
+def stop_kernel(port, name):
+    """Shut down the kernel of notebook ``name`` (its session), through the server's REST API."""
+    api = f"http://127.0.0.1:{port}/api/sessions"
+    with urllib.request.urlopen(f"{api}?token={TOKEN}") as response:
+        sessions = json.load(response)
+    for session in sessions:
+        if session["path"].endswith(name):
+            request = urllib.request.Request(f"{api}/{session['id']}?token={TOKEN}",
+                                             method="DELETE")
+            urllib.request.urlopen(request).close()
+
+
 def wait_for_new_image(page, image, before, timeout=15000):
     page.wait_for_function("([el, s]) => el.getAttribute('src') !== s",
                            arg=[image.element_handle(), before], timeout=timeout)
@@ -112,6 +140,42 @@ def timed_presses(page, handle, image, key, presses=PRESSES):
     return times
 
 
+def menu(page, name, item):
+    page.locator(".lm-MenuBar-itemLabel", has_text=name).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text=item).first.click()
+
+
+def run_all(page, n_code, log, attempts=3, timeout=180):
+    """Clear the saved outputs, Run All Cells, and wait until every code cell has run.
+
+    Clearing resets every execution count to "[ ]", so that a cell that has run is told
+    from one that has not. A Run All can be lost (sent while the kernel's connection is
+    settling, or cut off by a kernel restart), which leaves cells at "[ ]" with the kernel
+    idle; then it is sent again, at most ``attempts`` times in all.
+    """
+    deadline = time.perf_counter() + timeout
+    for attempt in range(1, attempts + 1):
+        menu(page, "Edit", "Clear Outputs of All Cells")
+        menu(page, "Run", "Run All Cells")
+        time.sleep(1)
+        lost_since = None
+        while time.perf_counter() < deadline:
+            state = page.evaluate(RUN_STATE, n_code)
+            if state == "done":
+                return
+            if state == "lost":  # idle, with cells that never ran: give it 5 s to be sure
+                lost_since = lost_since or time.perf_counter()
+                if time.perf_counter() - lost_since > 5:
+                    break
+            else:
+                lost_since = None
+            time.sleep(0.5)
+        else:
+            raise PlaywrightTimeout(f"Run All did not finish within {timeout} s")
+        log(f"  Run All stopped before the end (attempt {attempt}); sent again")
+    raise PlaywrightTimeout(f"Run All was lost {attempts} times")
+
+
 def check_notebook(page, port, name, latencies, log=print, workspace="default"):
     """Run one notebook and exercise its views; returns a list of problems (empty = fine).
 
@@ -123,14 +187,14 @@ def check_notebook(page, port, name, latencies, log=print, workspace="default"):
     page.goto(f"http://127.0.0.1:{port}/lab/workspaces/{workspace}/tree/{name}"
               f"?reset&token={TOKEN}")
     page.wait_for_selector(".jp-Notebook:visible", timeout=60000)
-    time.sleep(2)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    page.wait_for_function(
-        """() => { const ps = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
-                   return ps.length > 0 && ps.every(p => /\\[\\d+\\]/.test(p.textContent)); }""",
-        timeout=180000)
-    time.sleep(1)
+    page.wait_for_selector(KERNEL_IDLE, state="attached", timeout=60000)  # kernel up
+    n_code = sum(cell["cell_type"] == "code" for cell in
+                 json.loads((ROOT / "notebooks" / name).read_text())["cells"])
+    page.wait_for_function(f"() => document.querySelectorAll('.jp-CodeCell').length >= {n_code}",
+                           timeout=60000)
+    start = time.perf_counter()
+    run_all(page, n_code, log)
+    log(f"  ran all cells in {time.perf_counter() - start:.0f} s")
     views = page.locator(VIEW)
     for i in range(views.count()):
         view = views.nth(i)
@@ -199,9 +263,17 @@ def print_latencies(latencies):
     print()
 
 
-def run_browser(chromium, port, queue, latencies, failures, lock, workspace):
-    """One headless Chromium that takes notebooks from ``queue`` until it is empty."""
+def run_browser(chromium, port, queue, latencies, failures, lock, workspace, delay=0.0):
+    """One headless Chromium that takes notebooks from ``queue`` until it is empty.
+
+    It starts after ``delay`` seconds, so that two kernels are not launched at the same
+    moment (jupyter_client picks each kernel's ports by binding and releasing them, and
+    two launches at once can collide). A notebook whose Run All times out is tried once
+    more in a fresh page, and the retry is reported.
+    """
     from playwright.sync_api import sync_playwright
+
+    time.sleep(delay)
 
     with sync_playwright() as p:  # one playwright per thread: its API is not thread-safe
         browser = p.chromium.launch(executable_path=chromium, headless=True,
@@ -215,9 +287,24 @@ def run_browser(chromium, port, queue, latencies, failures, lock, workspace):
                 break
             lines = []
             try:
-                problems = check_notebook(page, port, name, latencies, lines.append, workspace)
+                try:
+                    problems = check_notebook(page, port, name, latencies, lines.append,
+                                              workspace)
+                except PlaywrightTimeout as error:
+                    page.screenshot(path=str(SHOTS / f"{Path(name).stem}_retried.png"))
+                    lines.append(f"  RETRY after a timeout ({str(error).splitlines()[0]}; "
+                                 f"the page then: {SHOTS.name}/{Path(name).stem}_retried.png)")
+                    page.close()
+                    stop_kernel(port, name)
+                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    page.on("dialog", lambda dialog: dialog.accept())
+                    problems = check_notebook(page, port, name, latencies, lines.append,
+                                              workspace)
             except Exception as error:  # a timeout in one notebook must not stop the others
-                problems = [f"{type(error).__name__}: {str(error).splitlines()[0]}"]
+                problems = [f"{type(error).__name__}: {str(error).splitlines()[0]} (what the "
+                            f"page showed: {SHOTS.name}/{Path(name).stem}_failed.png)"]
+                page.screenshot(path=str(SHOTS / f"{Path(name).stem}_failed.png"))
+            stop_kernel(port, name)  # its memory back before the next notebook
             with lock:  # one notebook's report in one piece
                 print(name)
                 for line in lines + [f"  FAIL {problem}" for problem in problems]:
@@ -245,7 +332,8 @@ def main(names, jobs=JOBS):
         server = start_server(copy, port, Path(tmp) / "config", single_thread=jobs > 1)
         try:
             threads = [threading.Thread(target=run_browser, args=(chromium, port, queue, latencies,
-                                                                  failures, lock, f"check{k}"))
+                                                                  failures, lock, f"check{k}",
+                                                                  5.0 * k))
                        for k in range(jobs)]
             for thread in threads:
                 thread.start()
