@@ -1,5 +1,4 @@
-"""The GAN notebook's claims hold for several seeds (single thread, about a minute in all;
-seeds 1 and 2, seed 0 being the notebook's).
+"""The GAN notebook's claims hold for several seeds (single thread, about a minute in all).
 
 * Ring of 8 Gaussians (``fit_ring_gan``, ``RING_RECIPE``): the "well tuned" preset covers
   at least 6 of the 8 modes with most samples near a mode; the "mode collapse" preset
@@ -17,9 +16,10 @@ pytest.importorskip("torch")
 
 from nnlib.gan import digit_classifier, digit_quality, fit_digit_gan, fit_ring_gan  # noqa: E402
 
-# Seed 0 is the notebook's own run: notebooks/11_gan.ipynb asserts these claims for it, under
-# all three numerical settings of `make test`, so it is not trained a second time here.
-SEEDS = range(1, 3)
+# Seed 0 is the notebook's own run too, but notebooks/11_gan.ipynb asserts looser bounds
+# for it (at least 7 classes, more than half confident, collapse covering 3 modes fewer
+# than the tuned run), so the stricter ones here are checked for it as well.
+SEEDS = range(3)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -2,7 +2,8 @@
 
 Each seed draws new training points and a new initialization (see
 ``nnlib.views.regularization.overfit_experiment``). The thresholds are the ones
-notebooks/06_regularization.ipynb asserts for seed 0.
+notebooks/06_regularization.ipynb asserts for seed 0, or looser where another seed needs it
+(the plain gap: above 0.5 here, above 1.0 in the notebook).
 """
 
 import numpy as np
@@ -29,7 +30,7 @@ def test_the_plain_network_overfits(runs):
     assert np.argmin(runs["none"].history.val_loss) + 1 <= 30  # lowest early
 
 
-def test_l2_and_dropout_shrink_the_gap(runs):
+def test_the_penalties_and_dropout_shrink_the_gap_without_costing_accuracy(runs):
     assert runs["l2"].gap < 0.25 * runs["none"].gap
     assert runs["l2"].train_loss > runs["none"].train_loss
     assert runs["l2"].val_loss < runs["none"].val_loss
