@@ -29,6 +29,8 @@ import numbers
 
 import numpy as np
 
+from nnlib.checks import as_float_array, as_real_number
+
 __all__ = [
     "ACTIVATIONS",
     "gelu",
@@ -60,7 +62,7 @@ def relu(x):
     Returns:
         float64 ndarray shaped like ``x``. Tested against ``torch.relu``.
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     return np.maximum(x, 0.0)
 
 
@@ -73,7 +75,7 @@ def relu_grad(x):
     Returns:
         float64 ndarray of 0s and 1s shaped like ``x``. Tested against ``torch.relu``.
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     return np.heaviside(x, 0.0)  # the step function; its second argument is the value at 0
 
 
@@ -88,8 +90,8 @@ def leaky_relu(x, slope=0.01):
         float64 ndarray shaped like ``x``.
         Tested against ``torch.nn.functional.leaky_relu(x, negative_slope=slope)``.
     """
-    x = _as_float_array(x)
-    slope = _as_real_number(slope, "slope")
+    x = as_float_array(x)
+    slope = as_real_number(slope, "slope")
     return np.where(x > 0, x, slope * x)
 
 
@@ -104,8 +106,8 @@ def leaky_relu_grad(x, slope=0.01):
         float64 ndarray shaped like ``x``.
         Tested against ``torch.nn.functional.leaky_relu(x, negative_slope=slope)``.
     """
-    x = _as_float_array(x)
-    slope = _as_real_number(slope, "slope")
+    x = as_float_array(x)
+    slope = as_real_number(slope, "slope")
     grad = np.where(x > 0, 1.0, slope)
     grad[np.isnan(x)] = np.nan  # nan in, nan out
     return grad
@@ -123,7 +125,7 @@ def sigmoid(x):
     Returns:
         float64 ndarray in [0, 1] shaped like ``x``. Tested against ``torch.sigmoid``.
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -140,7 +142,7 @@ def sigmoid_grad(x):
     Returns:
         float64 ndarray in [0, 1/4] shaped like ``x``. Tested against ``torch.sigmoid``.
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     e = np.exp(-np.abs(x))
     return e / (1.0 + e) ** 2
 
@@ -154,7 +156,7 @@ def tanh(x):
     Returns:
         float64 ndarray in [-1, 1] shaped like ``x``. Tested against ``torch.tanh``.
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     return np.tanh(x)
 
 
@@ -167,7 +169,7 @@ def tanh_grad(x):
     Returns:
         float64 ndarray in [0, 1] shaped like ``x``. Tested against ``torch.tanh``.
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     return 1.0 - np.tanh(x) ** 2
 
 
@@ -185,7 +187,7 @@ def gelu(x):
         float64 ndarray shaped like ``x``.
         Tested against ``torch.nn.functional.gelu(x)`` (``approximate="none"``).
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     return x * _normal_cdf(x)
 
 
@@ -202,7 +204,7 @@ def gelu_grad(x):
         float64 ndarray shaped like ``x``.
         Tested against ``torch.nn.functional.gelu(x)`` (``approximate="none"``).
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     pdf = np.exp(-0.5 * x * x) * _INV_SQRT_2PI
     return _normal_cdf(x) + x * pdf
 
@@ -221,7 +223,7 @@ def softmax(x, axis=-1):
         float64 ndarray shaped like ``x``, non-negative, summing to 1 along ``axis``.
         Tested against ``torch.softmax(x, dim=axis)``.
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     axis = _check_axis(axis, x)
     # initial=-inf: an empty axis gives an empty result rather than a numpy error
     z = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
@@ -244,7 +246,7 @@ def log_softmax(x, axis=-1):
         float64 ndarray of values <= 0 shaped like ``x``.
         Tested against ``torch.log_softmax(x, dim=axis)``.
     """
-    x = _as_float_array(x)
+    x = as_float_array(x)
     axis = _check_axis(axis, x)
     z = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
@@ -266,8 +268,8 @@ def softmax_backward(dout, s, axis=-1):
         ``dx = dL/dx``, float64 ndarray shaped like ``s``.
         Tested against ``torch.softmax(x, dim=axis)`` under ``torch.autograd``.
     """
-    dout = _as_float_array(dout, "dout")
-    s = _as_float_array(s, "s")
+    dout = as_float_array(dout, "dout")
+    s = as_float_array(s, "s")
     _check_same_shape(dout, s, "dout", "s")
     axis = _check_axis(axis, s, "s")
     return s * (dout - np.sum(dout * s, axis=axis, keepdims=True))
@@ -288,8 +290,8 @@ def log_softmax_backward(dout, log_s, axis=-1):
         ``dx = dL/dx``, float64 ndarray shaped like ``log_s``.
         Tested against ``torch.log_softmax(x, dim=axis)`` under ``torch.autograd``.
     """
-    dout = _as_float_array(dout, "dout")
-    log_s = _as_float_array(log_s, "log_s")
+    dout = as_float_array(dout, "dout")
+    log_s = as_float_array(log_s, "log_s")
     _check_same_shape(dout, log_s, "dout", "log_s")
     axis = _check_axis(axis, log_s, "log_s")
     return dout - np.exp(log_s) * np.sum(dout, axis=axis, keepdims=True)
@@ -312,36 +314,6 @@ def _normal_cdf(x):
     # enough for the course (about 8 ms per 1e5 elements)
     erfc = np.fromiter(map(math.erfc, z), dtype=np.float64, count=len(z))
     return 0.5 * erfc.reshape(x.shape)
-
-
-def _as_float_array(x, name="x", allow_bool=False):
-    """``x`` as a float64 ndarray; any real array-like is accepted.
-
-    Raises a ``TypeError`` naming ``name`` for booleans (unless ``allow_bool``),
-    complex numbers, strings and objects, and a ``ValueError`` for ragged lists.
-    """
-    try:
-        arr = np.asarray(x)
-    except ValueError as err:  # e.g. a ragged nested list
-        raise ValueError(f"{name} must be a rectangular array of real numbers: {err}") from None
-    is_real = np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
-    if arr.dtype == np.bool_ and not allow_bool:
-        raise TypeError(
-            f"{name} must hold real numbers, got a boolean array; "
-            f"use {name}.astype(float) if you mean 0 and 1"
-        )
-    if not (is_real or arr.dtype == np.bool_):
-        raise TypeError(
-            f"{name} must hold real numbers (an integer or float dtype), got dtype {arr.dtype}"
-        )
-    return arr.astype(np.float64, copy=False)
-
-
-def _as_real_number(value, name):
-    """``value`` as a Python float; a ``TypeError`` naming ``name`` unless it is a real number."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    return float(value)
 
 
 def _check_axis(axis, x, name="x"):

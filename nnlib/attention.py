@@ -29,8 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlib.activations import _as_float_array
-from nnlib.data import _check_int
+from nnlib.checks import as_float_array, check_int
 
 __all__ = [
     "scaled_dot_product_attention_forward", "scaled_dot_product_attention_backward",
@@ -86,7 +85,7 @@ def scaled_dot_product_attention_forward(q, k, v, mask=None, scale=None):
         the attention weights. Tested against
         ``torch.nn.functional.scaled_dot_product_attention``.
     """
-    q, k, v = (_as_float_array(a, name) for a, name in ((q, "q"), (k, "k"), (v, "v")))
+    q, k, v = (as_float_array(a, name) for a, name in ((q, "q"), (k, "k"), (v, "v")))
     for a, name, axes in ((q, "q", "(B, h, Tq, d)"), (k, "k", "(B, h, Tk, d)"),
                           (v, "v", "(B, h, Tk, dv)")):
         if a.ndim != 4:
@@ -136,7 +135,7 @@ def scaled_dot_product_attention_backward(dout, cache):
     Returns:
         ``dq (B, h, Tq, d), dk (B, h, Tk, d), dv (B, h, Tk, dv)``.
     """
-    dout = _as_float_array(dout, "dout")
+    dout = as_float_array(dout, "dout")
     P = cache.weights
     expected = P.shape[:3] + cache.v.shape[3:]
     if dout.shape != expected:
@@ -156,13 +155,13 @@ def causal_mask(T):
     A language model predicting token ``t + 1`` must not look at it: with this mask
     the training of all ``T`` positions runs at once, in parallel, without cheating.
     """
-    T = _check_int("T", T, 1)
+    T = check_int("T", T, 1)
     return np.tril(np.ones((T, T), dtype=bool))
 
 
 def attention_entropy(weights):
     """Entropy in nats of each row of attention weights (0 = all on one key, ln Tk = uniform)."""
-    weights = _as_float_array(weights, "weights")
+    weights = as_float_array(weights, "weights")
     if np.any(weights < 0):
         raise ValueError(f"weights must be non-negative (softmax outputs), got a minimum of "
                          f"{weights.min():g}")
@@ -183,7 +182,7 @@ def _check_params(params, E):
         raise ValueError(f"params is missing {missing}; expected the keys {MHA_PARAMS}")
     arrays = {}
     for key in MHA_PARAMS:
-        a = _as_float_array(params[key], f"params[{key!r}]")
+        a = as_float_array(params[key], f"params[{key!r}]")
         expected = (E, E) if key.startswith("w") else (E,)
         if a.shape != expected:
             raise ValueError(f"params[{key!r}] must have shape {expected} for E = {E}, "
@@ -240,7 +239,7 @@ def multi_head_attention_forward(x_q, x_kv, params, n_heads, mask=None):
         Tested against ``torch.nn.MultiheadAttention(E, h, batch_first=True)``
         whose packed ``in_proj_weight`` is ``[w_q.T; w_k.T; w_v.T]``.
     """
-    x_q, x_kv = _as_float_array(x_q, "x_q"), _as_float_array(x_kv, "x_kv")
+    x_q, x_kv = as_float_array(x_q, "x_q"), as_float_array(x_kv, "x_kv")
     if x_q.ndim != 3:
         raise ValueError(f"x_q must have shape (B, Tq, E), got {x_q.shape}")
     B, _, E = x_q.shape
@@ -249,7 +248,7 @@ def multi_head_attention_forward(x_q, x_kv, params, n_heads, mask=None):
     if x_kv.ndim != 3 or x_kv.shape[0] != B or x_kv.shape[2] != E:
         raise ValueError(f"x_kv must have shape ({B}, Tk, {E}) to match x_q of shape "
                          f"{x_q.shape}, got {x_kv.shape}")
-    n_heads = _check_int("n_heads", n_heads, 1)
+    n_heads = check_int("n_heads", n_heads, 1)
     if E % n_heads:
         raise ValueError(f"n_heads must divide the embedding width E = {E}, got n_heads = "
                          f"{n_heads} (E / n_heads = {E / n_heads:g})")
@@ -284,7 +283,7 @@ def multi_head_attention_backward(dout, cache):
         of ``params``. For self-attention (``x_kv is x_q``) the input's gradient
         is ``dx_q + dx_kv``: it was used in both roles.
     """
-    dout = _as_float_array(dout, "dout")
+    dout = as_float_array(dout, "dout")
     p = cache.params
     if dout.shape != cache.x_q.shape:
         raise ValueError(f"dout must have the forward output's shape {cache.x_q.shape}, "
@@ -313,7 +312,7 @@ def sinusoidal_positional_encoding(T, E):
     code for ``t + k`` is a fixed rotation of the code for ``t``, whatever ``t``,
     so attention can learn relative offsets. For odd ``E`` the last column is a sine.
     """
-    T, E = _check_int("T", T, 1), _check_int("E", E, 1)
+    T, E = check_int("T", T, 1), check_int("E", E, 1)
     positions = np.arange(T, dtype=np.float64)[:, None]
     rates = 1.0 / 10000.0 ** (np.arange(0, E, 2, dtype=np.float64) / E)  # one per pair
     angles = positions * rates  # (T, ceil(E/2))

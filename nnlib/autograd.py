@@ -352,7 +352,7 @@ def draw_graph(root, ax=None, show_grad=True, highlight=None):
     from matplotlib.patches import FancyArrowPatch
     from matplotlib.path import Path
 
-    from nnlib.plotting import PALETTE, new_figure
+    from nnlib.display.plotting import PALETTE, new_figure
 
     order = root.graph()
     layers, edges, up, down = _layout(order)

@@ -17,7 +17,8 @@ results (see ``nnlib.activations.log_softmax``).
 
 import numpy as np
 
-from nnlib.activations import _as_float_array, _as_real_number, log_softmax, sigmoid
+from nnlib.activations import log_softmax, sigmoid
+from nnlib.checks import as_float_array, as_real_number
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "huber", "mae", "mse"]
 
@@ -80,7 +81,7 @@ def huber(pred, target, delta=1.0):
         Tested against ``torch.nn.functional.huber_loss(pred, target, delta=delta)``.
     """
     pred, target = _check_pair(pred, target, "pred", "target")
-    delta = _as_real_number(delta, "delta")
+    delta = as_real_number(delta, "delta")
     if not (np.isfinite(delta) and delta > 0):
         raise ValueError(f"delta must be a finite positive number, got {delta!r}")
     r = pred - target
@@ -134,7 +135,7 @@ def cross_entropy(logits, labels):
         Tested against ``torch.nn.functional.cross_entropy`` (which takes the
         same arguments; unlike torch there is no ``ignore_index``).
     """
-    logits = _as_float_array(logits, "logits")
+    logits = as_float_array(logits, "logits")
     if logits.ndim != 2:
         raise ValueError(
             f"logits must be 2-D (B, K), got shape {logits.shape}"
@@ -165,8 +166,8 @@ def _check_values(a, name):
 
 def _check_pair(first, second, first_name, second_name):
     """Both as float64 arrays of one shape, non-empty and finite."""
-    first = _as_float_array(first, first_name)
-    second = _as_float_array(second, second_name, allow_bool=True)
+    first = as_float_array(first, first_name)
+    second = as_float_array(second, second_name, allow_bool=True)
     if first.shape != second.shape:
         raise ValueError(
             f"{first_name} and {second_name} must have the same shape, "

@@ -177,7 +177,7 @@ def fit(model, optimizer, x, y, epochs, batch_size=32, x_val=None, y_val=None, l
     Training stops early, with ``diverged=True``, if the loss becomes inf or NaN.
 
     Args:
-        progress: a ``nnlib.widgets.TrainingMonitor`` (or anything with
+        progress: a ``nnlib.display.widgets.TrainingMonitor`` (or anything with
             ``update(epoch, **metrics)``) to show progress and a live loss curve.
         val_name: what to call ``(x_val, y_val)`` on that display ("test" when
             it is the test set).

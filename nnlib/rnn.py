@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlib.activations import _as_float_array
+from nnlib.checks import as_float_array
 
 __all__ = ["rnn_forward", "rnn_backward", "rnn_state_gradients", "lstm_forward",
            "lstm_backward", "gru_forward", "gru_backward", "RNNCache", "LSTMCache", "GRUCache",
@@ -41,8 +41,8 @@ def _sigmoid(a):
 
 def _check(x, h0, w_ih, w_hh, gates, name, c0=None):
     """Arrays as float64, with shapes checked against the weights; returns them and (B, T, D, H)."""
-    x, h0 = _as_float_array(x, "x"), _as_float_array(h0, "h0")
-    w_ih, w_hh = _as_float_array(w_ih, "w_ih"), _as_float_array(w_hh, "w_hh")
+    x, h0 = as_float_array(x, "x"), as_float_array(h0, "h0")
+    w_ih, w_hh = as_float_array(w_ih, "w_ih"), as_float_array(w_hh, "w_hh")
     if w_hh.ndim != 2 or w_hh.shape[1] != gates * w_hh.shape[0]:
         expected = "(H, H)" if gates == 1 else f"(H, {gates}H)"
         raise ValueError(f"w_hh must have shape {expected} for {name}, got {w_hh.shape}")
@@ -60,21 +60,21 @@ def _check(x, h0, w_ih, w_hh, gates, name, c0=None):
     if h0.shape != (B, H):
         raise ValueError(f"h0 must have shape (B, H) = ({B}, {H}), got {h0.shape}")
     if c0 is not None:
-        c0 = _as_float_array(c0, "c0")
+        c0 = as_float_array(c0, "c0")
         if c0.shape != (B, H):
             raise ValueError(f"c0 must have shape (B, H) = ({B}, {H}), got {c0.shape}")
     return x, h0, w_ih, w_hh, c0, (B, T, D, H)
 
 
 def _check_bias(b, size, name):
-    b = _as_float_array(b, name)
+    b = as_float_array(b, name)
     if b.shape != (size,):
         raise ValueError(f"{name} must have shape ({size},), got {b.shape}")
     return b
 
 
 def _check_dhs(dhs, cache):
-    dhs = _as_float_array(dhs, "dhs")
+    dhs = as_float_array(dhs, "dhs")
     if dhs.shape != cache.hs.shape:
         raise ValueError(f"dhs must have the forward output's shape {cache.hs.shape}, "
                          f"got {dhs.shape}")

@@ -70,8 +70,8 @@ def bench_trainers(ticks=40):
     """
     import numpy as np
 
+    from nnlib.display.widgets import TrainerView
     from nnlib.views import VIEWS, load_view
-    from nnlib.widgets import TrainerView
 
     rows, ok = [], True
     for name in VIEWS:

@@ -393,7 +393,7 @@ def test_draw_graph_of_a_single_leaf():
 
 
 def test_draw_graph_into_given_axes_with_highlight():
-    from nnlib.plotting import PALETTE, new_figure
+    from nnlib.display.plotting import PALETTE, new_figure
 
     fig, ax = new_figure()
     a, b = Value(1.0, "a"), Value(2.0, "b")

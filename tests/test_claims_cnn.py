@@ -1,7 +1,7 @@
 """The claims of notebook 07 hold for five seeds, not only the one the notebook prints.
 
 Each seed trains the notebook's CNN and the bigger MLP with the same recipe
-(``nnlib.cnn.RECIPES``), as the notebook does: the CNN reaches the course's
+(``nnlib.models.cnn.RECIPES``), as the notebook does: the CNN reaches the course's
 targets on held-out images (>= 98% on the MNIST subset, >= 88% on the
 Fashion-MNIST subset), beats the MLP by more than a point with fewer
 parameters, and on clothes finds shirts the hardest class and rests its
@@ -11,8 +11,14 @@ decisions on a few regions (occlusion).
 import numpy as np
 import pytest
 
-from nnlib.cnn import build_cnn, build_mlp, count_parameters, fit_image_classifier, occlusion_map
-from nnlib.training import predict_proba
+from nnlib.models.cnn import (
+    build_cnn,
+    build_mlp,
+    count_parameters,
+    fit_image_classifier,
+    occlusion_map,
+)
+from nnlib.models.training import predict_proba
 
 TARGETS = {"mnist": 0.98, "fashion_mnist": 0.88}
 # Seed 0 is the notebook's own run: notebooks/07_cnn.ipynb asserts the same claims for it,

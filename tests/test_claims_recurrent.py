@@ -18,7 +18,7 @@ RNN learn the task on some seeds.
 
 import pytest
 
-from nnlib.recurrent import fit_recall
+from nnlib.models.recurrent import fit_recall
 
 CHANCE = 1 / 8
 # Seed 0 is the notebooks' own run: 09 asserts the LSTM, RNN and closed-gate claims for it,
@@ -37,7 +37,11 @@ def test_lstm_recalls_over_60_steps_where_the_rnn_cannot(seed):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_gru_also_solves_it_with_three_quarters_of_the_lstms_parameters(seed):
-    from nnlib.recurrent import RECALL_RECIPE, build_sequence_classifier, count_recurrent_parameters
+    from nnlib.models.recurrent import (
+        RECALL_RECIPE,
+        build_sequence_classifier,
+        count_recurrent_parameters,
+    )
 
     gru = fit_recall("gru", seed=seed, device="cpu")
     lstm = build_sequence_classifier("lstm", 9, RECALL_RECIPE.hidden, 8)

@@ -18,8 +18,8 @@ Seed 0 is the notebook's own run, asserted there; seeds 1 and 2 are trained here
 
 import pytest
 
-from nnlib.sequences import char_dataset, unigram_loss
-from nnlib.transformer import fit_char_transformer, fit_sequence_model
+from nnlib.data.sequences import char_dataset, unigram_loss
+from nnlib.models.transformer import fit_char_transformer, fit_sequence_model
 
 SEEDS = range(1, 3)  # seed 0 is the notebook's
 

@@ -1,16 +1,17 @@
-"""nnlib.cnn (the numpy CNN against an equal torch network, the torch builders, feature maps,
-occlusion) and nnlib.training (the torch training loop)."""
+"""nnlib.models.cnn (the numpy CNN against an equal torch network, the torch builders, feature maps,
+occlusion) and nnlib.models.training (the torch training loop)."""
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from nnlib.cnn import NumpyCNN, build_cnn, build_mlp, count_parameters, feature_maps, occlusion_map
+from nnlib.convnet import NumpyCNN
 from nnlib.losses import cross_entropy
 from nnlib.mlp import fit
+from nnlib.models.cnn import build_cnn, build_mlp, count_parameters, feature_maps, occlusion_map
+from nnlib.models.training import accuracy, horizontal_flip, predict_proba, train_classifier
 from nnlib.optim import Adam
-from nnlib.training import accuracy, horizontal_flip, predict_proba, train_classifier
 
 
 def torch_twin(model):

@@ -84,7 +84,7 @@ def test_corrupt_file_reports_checksum(data_copy):
         data.load_digits(data_dir=data_copy)
     message = str(info.value)
     assert "digits.npz" in message and "make data" in message
-    expected = data._read_sums(data_copy)["digits.npz"]
+    expected = data.files._read_sums(data_copy)["digits.npz"]
     assert expected[:12] in message
     assert data.verify_data(data_copy) == {name: name != "digits.npz" for name in EXPECTED_FILES}
 

@@ -1,4 +1,4 @@
-"""nnlib.forecast: windows, the chronological split, the baselines, and the forecasting claims.
+"""nnlib.models.forecast: windows, the chronological split, the baselines, the claims.
 
 Claims (notebook 08), on the yearly sunspots with 1947-2008 held out and
 ``FORECAST_RECIPE`` (a plain RNN reading 12 years), for seeds 0-2:
@@ -14,9 +14,9 @@ import sys
 import numpy as np
 import pytest
 
-from nnlib import forecast
 from nnlib.data import load_co2, load_sunspots
-from nnlib.forecast import (
+from nnlib.models import forecast
+from nnlib.models.forecast import (
     FORECAST_RECIPE,
     build_forecaster,
     fit_forecaster,
@@ -151,7 +151,7 @@ def test_bad_arguments(call, argument):
 
 
 def test_import_is_light():
-    code = "import sys, nnlib.forecast; print('torch' in sys.modules)"
+    code = "import sys, nnlib.models.forecast; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert set(forecast.__all__) <= set(dir(forecast))

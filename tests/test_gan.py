@@ -1,4 +1,4 @@
-"""nnlib.gan: the losses against hand computations and the exercises' numpy references, the
+"""nnlib.models.gan: the losses against hand computations and the exercises' numpy references, the
 saturating minimax gradient, mode_coverage on constructed samples, toy data, and the GAN's
 contract (seeded steps, divergence without an exception, clear errors)."""
 
@@ -7,8 +7,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nnlib import gan  # noqa: E402
 from nnlib.exercises import gan as exercises  # noqa: E402
+from nnlib.models import gan  # noqa: E402
 
 LN2 = np.log(2.0)
 

@@ -2,7 +2,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from nnlib.plotting import COLORS, new_figure, show_images, use_course_style
+from nnlib.display.plotting import COLORS, new_figure, show_images, use_course_style
 
 
 def test_new_figure_is_not_managed_by_pyplot():

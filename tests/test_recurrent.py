@@ -1,19 +1,19 @@
-"""nnlib.recurrent: the torch sequence classifier and character model, sampling, and
+"""nnlib.models.recurrent: the torch sequence classifier and character model, sampling, and
 train_classifier on per-step (sequence) logits."""
 
 import numpy as np
 import pytest
 import torch
 
-from nnlib.recurrent import (
+from nnlib.data.sequences import CharVocab
+from nnlib.models.recurrent import (
     CELLS,
     CharModel,
     build_sequence_classifier,
     count_recurrent_parameters,
     sample,
 )
-from nnlib.sequences import CharVocab
-from nnlib.training import train_classifier
+from nnlib.models.training import train_classifier
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -85,7 +85,7 @@ def test_sample_rejects_bad_arguments():
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_numpy_weights_round_trip_and_match_torch_outputs(cell):
-    from nnlib.recurrent import numpy_weights, torch_recurrent_layer
+    from nnlib.models.recurrent import numpy_weights, torch_recurrent_layer
     from nnlib.rnn import gru_forward, lstm_forward, rnn_forward
 
     torch.manual_seed(0)
@@ -105,14 +105,14 @@ def test_numpy_weights_round_trip_and_match_torch_outputs(cell):
 
 
 def test_torch_recurrent_layer_names_the_shapes_it_needs():
-    from nnlib.recurrent import torch_recurrent_layer
+    from nnlib.models.recurrent import torch_recurrent_layer
 
     with pytest.raises(ValueError, match=r"w_ih \(D, 4H\)"):
         torch_recurrent_layer("lstm", np.zeros((3, 8)), np.zeros((3, 8)), np.zeros(8))
 
 
 def test_only_the_gated_cells_with_an_open_gate_reach_the_first_input():
-    from nnlib.recurrent import input_gradients_through_time
+    from nnlib.models.recurrent import input_gradients_through_time
 
     for seed in range(3):
         rnn = input_gradients_through_time("rnn", seed=seed)

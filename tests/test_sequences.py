@@ -1,4 +1,4 @@
-"""Tests for nnlib.sequences: the recall and adding tasks, character data and its baselines."""
+"""Tests for nnlib.data.sequences: the recall and adding tasks, character data and its baselines."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnlib import data, sequences
-from nnlib.sequences import (
+from nnlib import data
+from nnlib.data import sequences
+from nnlib.data.sequences import (
     CharVocab,
     adding_problem,
     char_batches,
@@ -319,7 +320,7 @@ def test_bad_arguments(call, argument):
 
 
 def test_import_is_light():
-    code = "import sys, nnlib.sequences; print('torch' in sys.modules)"
+    code = "import sys, nnlib.data.sequences; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert set(sequences.__all__) <= set(dir(sequences))

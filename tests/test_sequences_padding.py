@@ -9,8 +9,8 @@ end, and a masked loss must send no gradient into the padding.
 import numpy as np
 import pytest
 
+from nnlib.data.sequences import PaddedBatch, last_states, masked_mean, pad_sequences
 from nnlib.rnn import rnn_backward, rnn_forward
-from nnlib.sequences import PaddedBatch, last_states, masked_mean, pad_sequences
 
 D, H = 3, 5
 LENGTHS = (4, 9, 1, 6)  # unsorted, a length-1 sequence, the longest not first

@@ -1,4 +1,4 @@
-"""nnlib.widgets.TrainerView (play / step / reset) and TrainingMonitor, headless."""
+"""nnlib.display.widgets.TrainerView (play / step / reset) and TrainingMonitor, headless."""
 
 import time
 
@@ -6,10 +6,10 @@ import ipywidgets as W
 import numpy as np
 import pytest
 
+from nnlib.display.plotting import new_figure
+from nnlib.display.widgets import TrainerView, TrainingMonitor
 from nnlib.mlp import MLP, fit
 from nnlib.optim import SGD
-from nnlib.plotting import new_figure
-from nnlib.widgets import TrainerView, TrainingMonitor
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAGIC = {"png": PNG_MAGIC, "jpeg": b"\xff\xd8\xff"}

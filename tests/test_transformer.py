@@ -1,14 +1,14 @@
-"""nnlib.transformer: attention parity with the numpy nnlib.attention, masks, shapes,
+"""nnlib.models.transformer: attention parity with the numpy nnlib.attention, masks, shapes,
 seeding, the digit task, and the decoding helpers. Fast: no real training here."""
 
 import numpy as np
 import pytest
 import torch
 
-from nnlib import transformer as tr
 from nnlib.attention import causal_mask, multi_head_attention_forward
-from nnlib.recurrent import sample
-from nnlib.sequences import CharVocab
+from nnlib.data.sequences import CharVocab
+from nnlib.models import transformer as tr
+from nnlib.models.recurrent import sample
 
 
 def _attention(E=16, h=4, seed=0):

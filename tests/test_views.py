@@ -6,8 +6,8 @@ import warnings
 import numpy as np
 import pytest
 
+from nnlib.display.widgets import TrainerView, slider_range
 from nnlib.views import VIEWS, load_view
-from nnlib.widgets import TrainerView, slider_range
 
 
 @pytest.fixture(scope="module", params=sorted(VIEWS))

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from nnlib.attention import sinusoidal_positional_encoding
-from nnlib.transformer import BOS, CharTransformer, sequence_task
+from nnlib.models.transformer import BOS, CharTransformer, sequence_task
 from nnlib.views.attention import (
     MAX_TOKENS,
     POSITIONS,

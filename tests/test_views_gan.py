@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nnlib.gan import PRESETS, TOY_DATASETS, digit_quality, mode_coverage  # noqa: E402
+from nnlib.models.gan import PRESETS, TOY_DATASETS, digit_quality, mode_coverage  # noqa: E402
 from nnlib.views.gan import (  # noqa: E402
     ARROW_SHARE,
     DIGIT_COLUMNS,

@@ -5,7 +5,7 @@ Rendering, extremes and responsiveness are checked for every view in tests/test_
 import numpy as np
 import pytest
 
-from nnlib.recurrent import RECALL_RECIPE
+from nnlib.models.recurrent import RECALL_RECIPE
 from nnlib.views.gru import SIGNALS, blend_steps, gru_blend, update_gate_explorer
 from nnlib.views.lstm import (
     BIASES,

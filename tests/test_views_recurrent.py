@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnlib.recurrent import CELLS, CharModel
+from nnlib.models.recurrent import CELLS, CharModel
 from nnlib.views.gates import char_lstm_forward, char_lstm_weights, gate_explorer
 from nnlib.views.rnn import NumpyCharModel, sampling_explorer, small_char_model, softmax_t
 

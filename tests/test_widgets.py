@@ -2,8 +2,8 @@ import ipywidgets as W
 import numpy as np
 import pytest
 
-from nnlib.plotting import new_figure
-from nnlib.widgets import LiveView, figure_png
+from nnlib.display.plotting import new_figure
+from nnlib.display.widgets import LiveView, figure_png
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -3,9 +3,9 @@
 import numpy as np
 
 from nnlib.activations import ACTIVATIONS
+from nnlib.display.plotting import PALETTE, new_figure
+from nnlib.display.widgets import LiveView
 from nnlib.init import INIT_SCHEMES, signal_propagation
-from nnlib.plotting import PALETTE, new_figure
-from nnlib.widgets import LiveView
 
 __all__ = ["activation_explorer", "depth_explorer", "SATURATION"]
 

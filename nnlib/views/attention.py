@@ -25,9 +25,9 @@ from nnlib.attention import (
     scaled_dot_product_attention_forward,
     sinusoidal_positional_encoding,
 )
-from nnlib.plotting import DIVERGING_CMAP, PALETTE, SEQUENTIAL_CMAP, new_figure
+from nnlib.display.plotting import DIVERGING_CMAP, PALETTE, SEQUENTIAL_CMAP, new_figure
+from nnlib.display.widgets import LiveView
 from nnlib.views.rnn import Typewriter, _draw_rgba, typed_text
-from nnlib.widgets import LiveView
 
 __all__ = ["AttentionExample", "split_words", "attention_example", "attention_calculator",
            "positional_encoding_explorer", "stamps"]

@@ -14,10 +14,10 @@ from typing import NamedTuple
 import numpy as np
 
 from nnlib.activations import sigmoid, sigmoid_grad, tanh, tanh_grad
+from nnlib.display.plotting import PALETTE, new_figure
+from nnlib.display.widgets import LiveView
 from nnlib.layers import linear_backward, linear_forward
 from nnlib.losses import mse
-from nnlib.plotting import PALETTE, new_figure
-from nnlib.widgets import LiveView
 
 __all__ = ["TwoLayerPass", "two_layer_pass", "STAGES", "backprop_stepper",
            "FUNCTIONS", "difference_quotient", "difference_error", "epsilon_explorer"]

@@ -3,7 +3,7 @@
 ``kernel_explorer`` convolves a real image with a 3x3 kernel the learner picks
 or types, at a chosen stride and padding, and shows the output-size formula
 with the numbers filled in. ``feature_map_explorer`` and ``occlusion_explorer``
-look inside a trained torch CNN (``nnlib.cnn.build_cnn``); the notebook passes
+look inside a trained torch CNN (``nnlib.models.cnn.build_cnn``); the notebook passes
 the one it trained, and without one they train a small MNIST model once
 (about 2 s) so that the benchmark and the tests can build them on their own.
 """
@@ -12,10 +12,11 @@ import functools
 
 import numpy as np
 
-from nnlib.cnn import KERNELS, feature_maps, occlusion_map
+from nnlib.convnet import KERNELS
+from nnlib.display.plotting import DIVERGING_CMAP, PALETTE, new_figure
+from nnlib.display.widgets import LiveView
 from nnlib.layers import conv2d_forward
-from nnlib.plotting import DIVERGING_CMAP, PALETTE, new_figure
-from nnlib.widgets import LiveView
+from nnlib.models.cnn import feature_maps, occlusion_map
 
 __all__ = ["kernel_explorer", "feature_map_explorer", "occlusion_explorer", "explorer_images"]
 
@@ -39,10 +40,35 @@ def explorer_images():
 
 
 def _output_formula(size, stride, padding, k=3):
-    """The formula with numbers, and the size torch would use (rounding down)."""
+    """The formula with numbers, and the size torch (and nnlib) use: rounded down."""
     exact = (size + 2 * padding - k) / stride + 1
     text = f"({size} + 2·{padding} − {k}) / {stride} + 1 = {exact:g}"
     return text, int(np.floor(exact)), exact.is_integer()
+
+
+def _never_seen(size, stride, padding, k=3):
+    """What a stride that does not divide the size leaves out, in words; None if it divides.
+
+    The kernel's last position ends at ``(out - 1) * stride + k``: the padded
+    rows and columns past it are never seen (the image is square, so the rows
+    and the columns alike). Say how many, and whether any of them are the
+    image's own pixels or only padding zeros.
+    """
+    padded = size + 2 * padding
+    unseen = (padded - k) % stride
+    if not unseen:
+        return None
+    what = "row and the last column are" if unseen == 1 else f"{unseen} rows and columns are"
+    where = f"{size} pixels" + (f" with padding {padding} ({padded} in all)" if padding else "")
+    own = unseen - padding
+    if own <= 0:
+        tail = (" (padding zeros only: every pixel of the image is still seen)"
+                if padding else "")
+    elif padding:
+        tail = f" ({own} of them the image's own)"
+    else:
+        tail = ""
+    return f"stride {stride} on {where}: the last {what} never seen{tail}"
 
 
 def kernel_explorer():
@@ -53,8 +79,10 @@ def kernel_explorer():
     original image framed and the first three kernel positions outlined (they
     step by the stride). Middle: the kernel. Right: the output, its size from
     ``(size + 2·padding − kernel) / stride + 1``. Where that is not a whole
-    number the view says so and shows what torch computes (it rounds down and
-    never visits the last rows and columns).
+    number (the stride does not divide the size) the output is what torch and
+    ``nnlib.layers.conv2d_forward`` compute: the size rounds down, the last rows
+    and columns are never seen (shaded on the input), and the view says so
+    ("stride 3 on 28 pixels: the last row and the last column are never seen").
     """
     import ipywidgets as W
     from matplotlib.patches import Rectangle
@@ -73,6 +101,12 @@ def kernel_explorer():
                for color in (PALETTE["vermillion"], PALETTE["orange"], PALETTE["green"])]
     for window in windows:
         ax_in.add_patch(window)
+    # the rows and columns past the kernel's last position, shaded where the stride leaves
+    # some out (hidden otherwise, so the default view draws nothing of them)
+    unseen = [Rectangle((0, 0), 1, 1, fc="0.5", ec="none", alpha=0.45, hatch="//",
+                        visible=False) for _ in range(2)]
+    for band in unseen:
+        ax_in.add_patch(band)
     ax_in.set(xlim=lim, ylim=lim[::-1])
     in_title = ax_in.set_title("")
 
@@ -93,13 +127,19 @@ def kernel_explorer():
         x = images[image]
         text, size, whole = _output_formula(28, stride, padding)
         xp = np.pad(x, padding)
-        # torch's rule when the kernel does not fit a whole number of times: crop the
-        # padded input to the positions it visits, then convolve with padding 0
+        # where the stride does not divide the size, conv2d_forward rounds down as torch does:
+        # the rows and columns from `visited` on are never seen
         visited = (size - 1) * stride + 3
-        out, _ = conv2d_forward(xp[None, None, :visited, :visited], w[None, None], np.zeros(1),
-                                stride=stride)
+        out, _ = conv2d_forward(x[None, None], w[None, None], np.zeros(1), stride=stride,
+                                padding=padding)
         out = out[0, 0]
         offset = -padding
+        left_out = len(xp) - visited
+        top, end = offset - 0.5, offset + len(xp) - 0.5
+        unseen[0].set_bounds(end - left_out, top, left_out, len(xp))  # the last columns
+        unseen[1].set_bounds(top, end - left_out, len(xp) - left_out, left_out)  # last rows
+        for band in unseen:
+            band.set_visible(left_out > 0)
         padded_im.set_data(xp)
         padded_im.set_extent((offset - 0.5, offset + len(xp) - 0.5, offset + len(xp) - 0.5,
                               offset - 0.5))
@@ -122,11 +162,13 @@ def kernel_explorer():
         vmax = max(np.abs(out).max(), 1e-9)
         out_im.set_clim(-vmax, vmax)
         out_title.set_text(f"output {size}×{size} (stride {stride})")
-        formula.set_text(f"output size = (size + 2·padding − kernel) / stride + 1 = {text}")
+        rounded = "" if whole else f", rounded down to {size}"
+        formula.set_text(f"output size = (size + 2·padding − kernel) / stride + 1 = {text}"
+                         f"{rounded}")
         if not whole:
-            return (f"{text} is not a whole number: torch rounds down to {size} and never "
-                    f"visits the last {len(xp) - visited} row(s) and column(s); "
-                    f"nnlib.layers.conv2d_forward refuses such settings")
+            return (f"{_never_seen(28, stride, padding)}. {text} is not a whole number: "
+                    f"conv2d_forward (like torch) rounds down to {size} positions, and no "
+                    f"kernel position reaches the shaded band")
         return None
 
     cells = {f"w{i}{j}": W.BoundedFloatText(value=float(KERNELS["vertical edges (Sobel)"][i, j]),
@@ -181,9 +223,9 @@ def kernel_explorer():
 @functools.cache
 def _small_trained_cnn():
     """A small MNIST CNN for building the views without the notebook (about 2 s)."""
-    from nnlib.cnn import build_cnn
     from nnlib.data import load_mnist
-    from nnlib.training import train_classifier
+    from nnlib.models.cnn import build_cnn
+    from nnlib.models.training import train_classifier
 
     ds = load_mnist(dtype=np.float32)
     model = build_cnn(seed=0)
@@ -218,7 +260,7 @@ def feature_map_explorer(model=None, dataset=None, n_images=40):
     """
     import ipywidgets as W
 
-    from nnlib.training import predict_proba
+    from nnlib.models.training import predict_proba
 
     model, dataset = _model_and_data(model, dataset)
     x, y, names = dataset.x_test[:n_images], dataset.y_test[:n_images], dataset.class_names
@@ -277,7 +319,7 @@ def occlusion_explorer(model=None, dataset=None, n_images=40, stride=2):
     import ipywidgets as W
     from matplotlib.patches import Rectangle
 
-    from nnlib.training import predict_proba
+    from nnlib.models.training import predict_proba
 
     model, dataset = _model_and_data(model, dataset)
     x, y, names = dataset.x_test[:n_images], dataset.y_test[:n_images], dataset.class_names

@@ -1,7 +1,7 @@
 """A GAN Lab in Jupyter, and a digit GAN that trains while you watch.
 
 ``gan_lab`` follows the GAN Lab web app (Kahng et al., 2018) on 2-D toy data
-(``nnlib.gan.toy_data``):
+(``nnlib.models.gan.toy_data``):
 
 * left, the plane: the discriminator's probability that a point is real as a
   green (real) to purple (fake) heatmap, the real points, the generated points
@@ -16,7 +16,7 @@ from the next step on; the noise dimension, the data set and the seed start
 afresh. A preset fills the controls in one go ("mode collapse" shows the
 generator settling on a few modes).
 
-``digit_trainer`` trains the 64-pixel digit GAN of ``nnlib.gan`` live and shows a
+``digit_trainer`` trains the 64-pixel digit GAN of ``nnlib.models.gan`` live and shows a
 grid of its samples from fixed noise, its losses and how often a classifier
 trained on real digits is confident about them.
 """
@@ -25,8 +25,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from nnlib.plotting import PALETTE, use_course_style
-from nnlib.widgets import TrainerView
+from nnlib.display.plotting import PALETTE, use_course_style
+from nnlib.display.widgets import TrainerView
 
 __all__ = ["gan_lab", "digit_trainer"]
 
@@ -165,21 +165,21 @@ def gan_lab(dataset="ring", preset="well tuned", seed=0):
     """GAN Lab: a generator and a discriminator on 2-D points, training as you watch.
 
     Args:
-        dataset: one of ``nnlib.gan.TOY_DATASETS`` ("ring", "moons", "spirals").
-        preset: a key of ``nnlib.gan.PRESETS``: fills the learning rates, the
+        dataset: one of ``nnlib.models.gan.TOY_DATASETS`` ("ring", "moons", "spirals").
+        preset: a key of ``nnlib.models.gan.PRESETS``: fills the learning rates, the
             discriminator steps, the loss and the noise dimension, and gives the
             networks' width and the batch size.
         seed: seeds the networks, the batches and the noise.
 
     Returns:
-        a ``TrainerView``; ``view.state.gan`` is the ``nnlib.gan.GAN`` being
+        a ``TrainerView``; ``view.state.gan`` is the ``nnlib.models.gan.GAN`` being
         trained, ``view.preset`` the preset menu (choosing a preset resets),
         ``view.artists`` the heatmap, the points, the arrows and the curves.
     """
     import ipywidgets as W
     from matplotlib.patches import Patch
 
-    from nnlib.gan import GAN, GAN_LOSSES, PRESETS, TOY_DATASETS, mode_coverage, toy_data
+    from nnlib.models.gan import GAN, GAN_LOSSES, PRESETS, TOY_DATASETS, mode_coverage, toy_data
 
     if dataset not in TOY_DATASETS:
         raise ValueError(f"dataset must be one of {TOY_DATASETS}, got {dataset!r}")
@@ -354,22 +354,22 @@ def _mosaic(images, rows, columns, gap=1):
 
 
 def digit_trainer(seed=0):
-    """The digit GAN of ``nnlib.gan`` (``DIGIT_SETTINGS``, a sigmoid generator on the 8 x 8
+    """The digit GAN of ``nnlib.models.gan`` (``DIGIT_SETTINGS``, a sigmoid generator on the 8 x 8
     digits of ``load_digits``), training as you watch.
 
     Left, 36 samples from fixed noise; right, the losses, and how many of 256 samples
-    ``nnlib.gan.digit_classifier`` calls a digit with probability >= 0.9, and how many
+    ``nnlib.models.gan.digit_classifier`` calls a digit with probability >= 0.9, and how many
     classes they spread over (``digit_quality``). The learning rates and the
     discriminator steps act from the next step on; the seed starts afresh.
 
     Returns:
-        a ``TrainerView``; ``view.state.gan`` is the ``nnlib.gan.GAN`` being trained,
+        a ``TrainerView``; ``view.state.gan`` is the ``nnlib.models.gan.GAN`` being trained,
         ``view.artists`` the mosaic and the curves.
     """
     import ipywidgets as W
     from matplotlib import colormaps
 
-    from nnlib.gan import DIGIT_SETTINGS, digit_classifier, digit_gan, digit_quality
+    from nnlib.models.gan import DIGIT_SETTINGS, digit_classifier, digit_gan, digit_quality
 
     classifier = digit_classifier()  # trained once per process (about a second)
 
@@ -417,7 +417,7 @@ def digit_trainer(seed=0):
         state.classes.append(10 * quality.classes_present)
 
     def reset(lr_g, lr_d, d_steps, seed, **_):
-        # as nnlib.gan.fit_digit_gan builds it, so that stepping it here trains the same GAN
+        # as nnlib.models.gan.fit_digit_gan builds it, so that stepping it here trains the same GAN
         settings = DIGIT_SETTINGS._replace(lr_g=lr_g, lr_d=lr_d, d_steps=d_steps)
         state.gan = digit_gan(seed, settings, device=DEVICE)
         state.judged_at, state.confident, state.classes = [], [], []

@@ -11,8 +11,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlib.plotting import DIVERGING_CMAP, SEQUENTIAL_CMAP, new_figure
-from nnlib.recurrent import numpy_weights
+from nnlib.display.plotting import DIVERGING_CMAP, SEQUENTIAL_CMAP, new_figure
+from nnlib.display.widgets import LiveView
+from nnlib.models.recurrent import numpy_weights
 from nnlib.rnn import lstm_forward
 from nnlib.views.rnn import (
     Typewriter,
@@ -22,7 +23,6 @@ from nnlib.views.rnn import (
     typed_labels,
     typed_text,
 )
-from nnlib.widgets import LiveView
 
 __all__ = ["CharLSTMWeights", "char_lstm_weights", "char_lstm_forward", "gate_explorer"]
 
@@ -42,7 +42,7 @@ class CharLSTMWeights(NamedTuple):
 
 
 def char_lstm_weights(model):
-    """``CharLSTMWeights`` of a trained LSTM ``nnlib.recurrent.CharModel``.
+    """``CharLSTMWeights`` of a trained LSTM ``nnlib.models.recurrent.CharModel``.
 
     torch stores ``weight_ih_l0`` as ``(4H, D)`` and computes ``x @ W.T``; ``nnlib.rnn``
     writes ``x @ w_ih`` with ``w_ih (D, 4H)``: the same numbers, transposed.

@@ -12,9 +12,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlib.plotting import PALETTE, new_figure
+from nnlib.display.plotting import PALETTE, new_figure
+from nnlib.display.widgets import LiveView
 from nnlib.rnn import gru_forward
-from nnlib.widgets import LiveView
 
 __all__ = ["SIGNALS", "GRUBlend", "gru_blend", "input_signal", "blend_steps",
            "update_gate_explorer"]

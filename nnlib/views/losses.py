@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from nnlib.plotting import PALETTE, new_figure
-from nnlib.widgets import LiveView
+from nnlib.display.plotting import PALETTE, new_figure
+from nnlib.display.widgets import LiveView
 
 __all__ = ["loss_explorer", "outlier_fit_explorer", "outlier_data", "fit_line"]
 

@@ -14,9 +14,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlib.plotting import PALETTE, new_figure
+from nnlib.display.plotting import PALETTE, new_figure
+from nnlib.display.widgets import LiveView
 from nnlib.rnn import lstm_forward
-from nnlib.widgets import LiveView
 
 __all__ = ["ForgetMemory", "forget_memory", "memory_curve", "theory_memory", "BIASES",
            "forget_bias_explorer"]
@@ -24,7 +24,7 @@ __all__ = ["ForgetMemory", "forget_memory", "memory_curve", "theory_memory", "BI
 _T = 100  # steps drawn
 _H = 8  # LSTM units
 _UNITS = 4  # units drawn as cell-state trajectories
-_RECALL_T = 60  # the recall task of notebook 09 (nnlib.recurrent.RECALL_RECIPE.T)
+_RECALL_T = 60  # the recall task of notebook 09 (nnlib.models.recurrent.RECALL_RECIPE.T)
 _COURSE_BIAS = 4.0  # the forget bias the course starts its LSTM with (RECALL_RECIPE)
 BIASES = np.arange(-4.0, 8.0 + 1e-9, 0.5)  # the slider's range: the memory curve's x
 _MEMORY_LIMITS = (0.15, 5000.0)

@@ -2,9 +2,9 @@
 
 import numpy as np
 
+from nnlib.display.plotting import PALETTE, class_cmap, new_figure
+from nnlib.display.widgets import LiveView
 from nnlib.perceptron import LOGIC_GATES, LOGIC_INPUTS, step
-from nnlib.plotting import PALETTE, class_cmap, new_figure
-from nnlib.widgets import LiveView
 
 __all__ = ["neuron_explorer", "xor_network_explorer"]
 

@@ -8,16 +8,16 @@
 
 import numpy as np
 
+from nnlib.display.plotting import COLORS, PALETTE, new_figure
+from nnlib.display.widgets import LiveView, TrainerView
 from nnlib.optim import OPTIMIZERS, make_optimizer
-from nnlib.plotting import COLORS, PALETTE, new_figure
 from nnlib.surfaces import SURFACES, run_path
-from nnlib.widgets import LiveView, TrainerView
 
 __all__ = ["OPTIMIZER_COLORS", "OPTIMIZER_STYLES", "ADAPTIVE", "LR_OPTIONS", "RACE_SIZES",
            "EXAMPLES_PER_TICK", "landscape_explorer", "optimizer_race", "race_data"]
 
 # One colour per optimizer in every figure of the notebook (Okabe-Ito, colour-blind safe),
-# in the order of nnlib.plotting.COLORS, so that a TrainingMonitor agrees.
+# in the order of nnlib.display.plotting.COLORS, so that a TrainingMonitor agrees.
 OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, COLORS))
 OPTIMIZER_STYLES = {"SGD": "-", "momentum": "-", "Nesterov": "--", "RMSprop": "-", "Adam": "--"}
 # RMSprop and Adam scale each step by a running RMS of the gradient, so their

@@ -24,10 +24,10 @@ from types import SimpleNamespace
 import numpy as np
 
 from nnlib import data
+from nnlib.display.plotting import PALETTE, class_cmap, new_figure
+from nnlib.display.widgets import TrainerView
 from nnlib.mlp import MLP
 from nnlib.optim import make_optimizer
-from nnlib.plotting import PALETTE, class_cmap, new_figure
-from nnlib.widgets import TrainerView
 
 __all__ = ["playground", "playground_data", "DATASETS", "PENALTY_STRENGTHS"]
 

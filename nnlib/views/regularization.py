@@ -12,11 +12,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nnlib.display.plotting import PALETTE, class_cmap, new_figure
+from nnlib.display.widgets import LiveView
 from nnlib.mlp import MLP, fit
 from nnlib.optim import SGD
-from nnlib.plotting import PALETTE, class_cmap, new_figure
 from nnlib.views.playground import playground_data
-from nnlib.widgets import LiveView
 
 __all__ = ["overfit_experiment", "OverfitResult", "weights_of", "near_zero_share",
            "penalty_explorer", "EXPLORER_STRENGTHS"]

@@ -11,10 +11,10 @@ import functools
 
 import numpy as np
 
-from nnlib.plotting import COLORS, PALETTE, new_figure
-from nnlib.recurrent import numpy_weights
+from nnlib.display.plotting import COLORS, PALETTE, new_figure
+from nnlib.display.widgets import LiveView
+from nnlib.models.recurrent import numpy_weights
 from nnlib.rnn import run_through_time
-from nnlib.widgets import LiveView
 
 __all__ = ["spectral_radius_explorer", "sampling_explorer", "NumpyCharModel", "softmax_t",
            "small_char_model", "split_known", "dropped_message", "Typewriter", "typed_text",
@@ -246,7 +246,7 @@ def small_char_model(cell="lstm"):
     ``fit_char_model`` with ``CHAR_RECIPE`` cut to ``FALLBACK_STEPS`` steps, on the CPU:
     a few seconds, cached for the session (the benchmark and the tests train it once).
     """
-    from nnlib.recurrent import CHAR_RECIPE, fit_char_model
+    from nnlib.models.recurrent import CHAR_RECIPE, fit_char_model
 
     result = fit_char_model(cell, recipe=CHAR_RECIPE._replace(steps=FALLBACK_STEPS),
                             device="cpu")
@@ -273,7 +273,7 @@ def dropped_message(dropped):
 
 
 class NumpyCharModel:
-    """A trained ``nnlib.recurrent.CharModel`` (RNN, LSTM or GRU) run in numpy, one step at a time.
+    """A trained ``nnlib.models.recurrent.CharModel`` (RNN, LSTM or GRU) run in numpy, one step at a time.
 
     Float64 copies of the weights and the cell's equations for one sequence, as in
     ``nnlib.rnn``'s forward functions (torch's gate orders: LSTM ``i, f, g, o``, GRU
@@ -373,7 +373,7 @@ def numpy_sampler(model):
     ``NumpyCharModel`` for an RNN, LSTM or GRU ``CharModel``; ``NumpyCharTransformer``
     (``nnlib.views.transformer``) for a ``CharTransformer``.
     """
-    if hasattr(model, "blocks"):  # nnlib.transformer.CharTransformer
+    if hasattr(model, "blocks"):  # nnlib.models.transformer.CharTransformer
         from nnlib.views.transformer import NumpyCharTransformer
 
         return NumpyCharTransformer(model)

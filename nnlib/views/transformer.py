@@ -2,11 +2,11 @@
 character transformer writes at a temperature.
 
 * ``head_maps``: the attention weights of every head of a trained
-  ``nnlib.transformer.Seq2SeqTransformer`` (the digit sorter) for digits you type:
+  ``nnlib.models.transformer.Seq2SeqTransformer`` (the digit sorter) for digits you type:
   the encoder's self-attention, the decoder's masked self-attention, or the decoder's
   cross-attention to the input.
 * ``transformer_sampler``: 200 characters sampled from a trained
-  ``nnlib.transformer.CharTransformer``, run in numpy by ``NumpyCharTransformer`` with
+  ``nnlib.models.transformer.CharTransformer``, run in numpy by ``NumpyCharTransformer`` with
   the from-scratch ``nnlib.attention`` functions and a key/value cache: a step costs
   some 0.1 ms, a call into torch some 0.5 ms or more, too slow for 200 steps a redraw.
 
@@ -21,11 +21,11 @@ from typing import NamedTuple
 import numpy as np
 
 from nnlib.attention import attention_entropy, causal_mask, multi_head_attention_forward
+from nnlib.display.plotting import PALETTE, SEQUENTIAL_CMAP, new_figure
+from nnlib.display.widgets import LiveView
 from nnlib.layers import layernorm_forward
-from nnlib.plotting import PALETTE, SEQUENTIAL_CMAP, new_figure
 from nnlib.views.attention import stamps
 from nnlib.views.rnn import Typewriter, sampling_explorer, typed_text
-from nnlib.widgets import LiveView
 
 __all__ = ["small_sequence_model", "small_char_transformer", "NumpyCharTransformer",
            "TransformerState", "head_maps", "transformer_sampler", "MAP_KINDS"]
@@ -44,7 +44,7 @@ def small_sequence_model(kind="sort"):
     ``fit_sequence_model`` with ``SEQUENCE_RECIPE`` cut to ``FALLBACK_SEQUENCE_RECIPE``,
     on the CPU: for the views and tests without a notebook's model.
     """
-    from nnlib.transformer import SEQUENCE_RECIPE, fit_sequence_model
+    from nnlib.models.transformer import SEQUENCE_RECIPE, fit_sequence_model
 
     recipe = SEQUENCE_RECIPE._replace(**FALLBACK_SEQUENCE_RECIPE)
     return fit_sequence_model(kind, recipe=recipe, device="cpu").model
@@ -53,7 +53,7 @@ def small_sequence_model(kind="sort"):
 @functools.cache
 def small_char_transformer():
     """``(model, vocab)``: a ``CharTransformer`` trained briefly on Moby Dick (cached)."""
-    from nnlib.transformer import CHAR_TRANSFORMER_RECIPE, fit_char_transformer
+    from nnlib.models.transformer import CHAR_TRANSFORMER_RECIPE, fit_char_transformer
 
     recipe = CHAR_TRANSFORMER_RECIPE._replace(**FALLBACK_CHAR_RECIPE)
     result = fit_char_transformer(recipe=recipe, device="cpu")
@@ -88,7 +88,7 @@ def head_maps(model=None, kind="sort", digits="3141592"):
     """Every head's attention weights in a trained digit sorter, for digits you type.
 
     Args:
-        model: a trained ``nnlib.transformer.Seq2SeqTransformer``
+        model: a trained ``nnlib.models.transformer.Seq2SeqTransformer``
             (``fit_sequence_model("sort").model``); ``None`` trains a small one with two
             layers (a few seconds, cached).
         kind: the task it learned, ``"sort"`` or ``"reverse"``: the title checks the
@@ -107,7 +107,7 @@ def head_maps(model=None, kind="sort", digits="3141592"):
     import torch
     from matplotlib.transforms import blended_transform_factory
 
-    from nnlib.transformer import BOS, decode
+    from nnlib.models.transformer import BOS, decode
 
     model = small_sequence_model(kind) if model is None else model
     model.eval()
@@ -264,7 +264,7 @@ def _fold(norm, w, b):
 
 
 class NumpyCharTransformer:
-    """A trained ``nnlib.transformer.CharTransformer`` run in numpy, with a key/value cache.
+    """A trained ``nnlib.models.transformer.CharTransformer`` run in numpy, with a key/value cache.
 
     The interface of ``nnlib.views.rnn.NumpyCharModel`` (``start``, ``step``, ``read``,
     ``logits``, ``sample``), so the same sampling code drives either kind of model.
@@ -286,7 +286,7 @@ class NumpyCharTransformer:
     """
 
     def __init__(self, model):
-        from nnlib.transformer import numpy_attention_params
+        from nnlib.models.transformer import numpy_attention_params
 
         self.context = model.context
         self.embed = _numpy(model.embed.weight)  # (V, E)
@@ -433,7 +433,7 @@ def transformer_sampler(model=None, vocab=None, prompt="The sea was "):
     with a key/value cache.
 
     Args:
-        model: a trained ``nnlib.transformer.CharTransformer``
+        model: a trained ``nnlib.models.transformer.CharTransformer``
             (``fit_char_transformer().model``); ``None`` trains a small one on Moby Dick
             (a few seconds, cached).
         vocab: its ``CharVocab`` (``result.vocab``).

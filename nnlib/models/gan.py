@@ -32,9 +32,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nnlib.checks import check_float, check_int
 from nnlib.data import (
-    _check_float,
-    _check_int,
     load_digits,
     make_gaussian_ring,
     make_moons,
@@ -67,7 +66,7 @@ def toy_data(name="ring", n=2000, seed=0) -> np.ndarray:
     """
     if name not in TOY_DATASETS:
         raise ValueError(f"name must be one of {TOY_DATASETS}, got {name!r}")
-    n = _check_int("n", n, RING_MODES)
+    n = check_int("n", n, RING_MODES)
     if name == "ring":
         x, _ = make_gaussian_ring(n, RING_MODES, radius=RING_RADIUS, std=RING_STD, seed=seed)
     elif name == "moons":
@@ -154,10 +153,10 @@ def build_generator(noise_dim=2, hidden=64, out_dim=2, depth=2, seed=0, output=N
 
     if output not in (None, "sigmoid"):
         raise ValueError(f"output must be None or 'sigmoid', got {output!r}")
-    noise_dim = _check_int("noise_dim", noise_dim, 1)
-    hidden = _check_int("hidden", hidden, 1)
-    out_dim = _check_int("out_dim", out_dim, 1)
-    depth = _check_int("depth", depth, 1)
+    noise_dim = check_int("noise_dim", noise_dim, 1)
+    hidden = check_int("hidden", hidden, 1)
+    out_dim = check_int("out_dim", out_dim, 1)
+    depth = check_int("depth", depth, 1)
     torch.manual_seed(seed)
     return _mlp([noise_dim] + [hidden] * depth + [out_dim], output)
 
@@ -171,9 +170,9 @@ def build_discriminator(in_dim=2, hidden=64, depth=2, seed=0):
     import torch
     from torch import nn
 
-    in_dim = _check_int("in_dim", in_dim, 1)
-    hidden = _check_int("hidden", hidden, 1)
-    depth = _check_int("depth", depth, 1)
+    in_dim = check_int("in_dim", in_dim, 1)
+    hidden = check_int("hidden", hidden, 1)
+    depth = check_int("depth", depth, 1)
     torch.manual_seed(seed)
     return nn.Sequential(_mlp([in_dim] + [hidden] * depth + [1]), nn.Flatten(0))
 
@@ -194,13 +193,13 @@ class GANSettings(NamedTuple):
 def _check_settings(settings) -> GANSettings:
     if not isinstance(settings, GANSettings):
         raise ValueError(f"settings must be a GANSettings, got {type(settings).__name__}")
-    _check_float("lr_g", settings.lr_g, 0.0, strict=True)
-    _check_float("lr_d", settings.lr_d, 0.0, strict=True)
-    _check_int("d_steps", settings.d_steps, 1)
+    check_float("lr_g", settings.lr_g, 0.0, strict=True)
+    check_float("lr_d", settings.lr_d, 0.0, strict=True)
+    check_int("d_steps", settings.d_steps, 1)
     _check_loss(settings.loss)
-    _check_int("noise_dim", settings.noise_dim, 1)
-    _check_int("hidden", settings.hidden, 1)
-    _check_int("batch_size", settings.batch_size, 1)
+    check_int("noise_dim", settings.noise_dim, 1)
+    check_int("hidden", settings.hidden, 1)
+    check_int("batch_size", settings.batch_size, 1)
     return settings
 
 
@@ -243,7 +242,7 @@ class GAN:
         real: ``(N, dim)`` real samples (numpy).
         settings: a ``GANSettings`` (``PRESETS["well tuned"]`` by default).
         seed: seeds the weights and every batch.
-        device: where to train; ``None`` picks ``nnlib.training.default_device()``.
+        device: where to train; ``None`` picks ``nnlib.models.training.default_device()``.
         output: the generator's output, ``None`` (linear) or ``"sigmoid"`` (images in [0, 1]).
         depth: hidden layers of each network.
 
@@ -260,7 +259,7 @@ class GAN:
                  depth=2):
         import torch
 
-        from nnlib.training import default_device
+        from nnlib.models.training import default_device
 
         real = np.asarray(real)
         if real.ndim != 2 or len(real) < 1 or real.dtype.kind not in "iuf":
@@ -275,7 +274,7 @@ class GAN:
         self.real = torch.as_tensor(real, dtype=torch.float32, device=self.device)
         self.dim = real.shape[1]
         self.output = output
-        self.depth = _check_int("depth", depth, 1)
+        self.depth = check_int("depth", depth, 1)
         self.reset(seed)
 
     # ------------------------------------------------------------------ state
@@ -285,7 +284,7 @@ class GAN:
         import torch
 
         if seed is not None:
-            _check_int("seed", seed, 0)
+            check_int("seed", seed, 0)
             self.seed = int(seed)
         s = self.settings
         self.generator = build_generator(s.noise_dim, s.hidden, self.dim, self.depth,
@@ -391,7 +390,7 @@ class GAN:
 
         Args:
             steps: generator updates.
-            progress: a ``nnlib.widgets.TrainingMonitor(steps, xlabel="step")`` or anything
+            progress: a ``nnlib.display.widgets.TrainingMonitor(steps, xlabel="step")`` or anything
                 with ``update(step, **metrics)``: the losses every ``max(1, steps // 100)``
                 steps, then ``finish()``.
             anneal: the share of these steps, at their end, over which both learning
@@ -401,13 +400,13 @@ class GAN:
             callback: ``callback(gan)`` every ``callback_every`` steps (default
                 ``steps // 10``) and at the end, e.g. to draw samples as training goes.
         """
-        steps = _check_int("steps", steps, 0)
-        anneal = _check_float("anneal", anneal, 0.0)
+        steps = check_int("steps", steps, 0)
+        anneal = check_float("anneal", anneal, 0.0)
         if anneal > 1:
             raise ValueError(f"anneal must be in [0, 1], got {anneal!r}")
         start = steps - round(anneal * steps)  # the first annealed step
         every = max(1, steps // 100)
-        callback_every = _check_int("callback_every", callback_every if callback_every is not None
+        callback_every = check_int("callback_every", callback_every if callback_every is not None
                                     else max(1, steps // 10), 1)
         for i in range(steps):
             if i >= start:
@@ -447,7 +446,7 @@ class GAN:
         """``(n, dim)`` generated samples; ``fixed=True`` uses the same noise every call."""
         import torch
 
-        n = _check_int("n", n, 1)
+        n = check_int("n", n, 1)
         if fixed:
             z = self._fixed(n)
         else:
@@ -481,7 +480,7 @@ class GAN:
         sample: the direction (and size) in which a generator step moves ``x_i``, as far as
         its own weights allow. The discriminator's gradient alone decides them.
         """
-        n = _check_int("n", n, 1)
+        n = check_int("n", n, 1)
         import torch
 
         with torch.no_grad():
@@ -527,10 +526,10 @@ def mode_coverage(samples, n_modes=RING_MODES, radius=RING_RADIUS, std=RING_STD,
     samples = np.asarray(samples, dtype=np.float64)
     if samples.ndim != 2 or samples.shape[1] != 2 or len(samples) < 1:
         raise ValueError(f"samples must have shape (n, 2), got {samples.shape}")
-    n_modes = _check_int("n_modes", n_modes, 1)
-    radius = _check_float("radius", radius, 0.0, strict=True)
-    std = _check_float("std", std, 0.0, strict=True)
-    min_share = _check_float("min_share", min_share, 0.0, strict=True)
+    n_modes = check_int("n_modes", n_modes, 1)
+    radius = check_float("radius", radius, 0.0, strict=True)
+    std = check_float("std", std, 0.0, strict=True)
+    min_share = check_float("min_share", min_share, 0.0, strict=True)
     if min_share > 1:
         raise ValueError(f"min_share must be in (0, 1], got {min_share!r}")
     centres = _ring_centres(n_modes, radius)
@@ -579,7 +578,7 @@ def digit_classifier(seed=0):
     Its test accuracy is in ``model.test_accuracy``. It takes ``(B, 64)`` float32 values
     in [0, 1] and returns logits ``(B, 10)``.
     """
-    seed = _check_int("seed", seed, 0)
+    seed = check_int("seed", seed, 0)
     if seed in _CLASSIFIERS:
         return _CLASSIFIERS[seed]
     import torch
@@ -669,7 +668,7 @@ def fit_digit_gan(seed=0, steps=None, progress=None, device=None, callback=None,
     ``callback_every`` steps (default ``steps // 10``) and at the end, e.g. to draw
     samples as training goes.
     """
-    steps = DIGIT_STEPS if steps is None else _check_int("steps", steps, 0)
+    steps = DIGIT_STEPS if steps is None else check_int("steps", steps, 0)
     gan = digit_gan(seed, device=device)
     start = time.perf_counter()
     gan.train(steps, progress, anneal=DIGIT_ANNEAL, callback=callback,

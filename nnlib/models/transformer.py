@@ -9,7 +9,7 @@ the same computation is a torch module that trains:
 * ``EncoderBlock`` and ``DecoderBlock``: pre-norm residual blocks,
   ``x = x + attn(ln(x))`` then ``x = x + ff(ln(x))``.
 * ``CharTransformer(vocab_size, ...)``: decoder-only, a causal mask; trains on a
-  book with ``fit_char_transformer`` and writes text with ``nnlib.recurrent.sample``.
+  book with ``fit_char_transformer`` and writes text with ``nnlib.models.recurrent.sample``.
 * ``sequence_task(n, "sort")`` and ``Seq2SeqTransformer``: an encoder-decoder
   that learns to sort (or reverse) a string of digits, ``fit_sequence_model``.
 * ``step_time_comparison()``: the time of one training step of a transformer and
@@ -45,7 +45,7 @@ __all__ = ["MultiHeadAttention", "numpy_attention_params", "EncoderBlock", "Deco
 
 
 def _default_device(device):
-    from nnlib.training import default_device
+    from nnlib.models.training import default_device
 
     return torch.device(device) if device is not None else default_device()
 
@@ -256,7 +256,7 @@ class CharTransformer(nn.Module):
         call recomputes the whole window (no key/value cache: simple, and fast
         enough at this size). When ``x`` alone is longer than the context, the
         logits cover its last ``context`` positions. Works with
-        ``nnlib.recurrent.sample``.
+        ``nnlib.models.recurrent.sample``.
         """
         x = _as_ids_tensor(x, "x", self.pe.device)
         ids = x if state is None else torch.cat([state, x], dim=1)
@@ -452,7 +452,7 @@ class Seq2SeqTransformer(nn.Module):
 class _Packed(nn.Module):
     """``Seq2SeqTransformer`` taking ``[src | tgt_in]`` as one ``(B, S + T)`` array.
 
-    ``nnlib.training.train_classifier`` feeds a model one input array; packing the
+    ``nnlib.models.training.train_classifier`` feeds a model one input array; packing the
     two lets it train the encoder-decoder unchanged.
     """
 
@@ -497,7 +497,7 @@ def fit_sequence_model(kind="sort", seed=0, recipe=SEQUENCE_RECIPE, progress=Non
     and can spoil the rest: harder than the teacher-forced training.
     ``progress``: e.g. ``TrainingMonitor(recipe.steps, xlabel="step")``.
     """
-    from nnlib.training import train_classifier
+    from nnlib.models.training import train_classifier
 
     device = _default_device(device)
     model = Seq2SeqTransformer(VOCAB_SIZE, recipe.d_model, recipe.n_heads, recipe.n_layers,
@@ -541,15 +541,15 @@ CHAR_TRANSFORMER_RECIPE = CharTransformerRecipe(
 
 
 def fit_char_transformer(seed=0, recipe=CHAR_TRANSFORMER_RECIPE, progress=None, device=None):
-    """Train a ``CharTransformer`` on a shipped book, as ``nnlib.recurrent.fit_char_model``.
+    """Train a ``CharTransformer`` on a shipped book, as ``nnlib.models.recurrent.fit_char_model``.
 
     Training windows of ``recipe.context`` characters are drawn from the first 90%
     of the book; the validation loss (nats per character) is measured on fixed
-    windows of the last 10%. Returns a ``nnlib.recurrent.CharResult``.
+    windows of the last 10%. Returns a ``nnlib.models.recurrent.CharResult``.
     """
-    from nnlib.recurrent import CharResult
-    from nnlib.sequences import char_dataset, random_windows
-    from nnlib.training import train_classifier
+    from nnlib.data.sequences import char_dataset, random_windows
+    from nnlib.models.recurrent import CharResult
+    from nnlib.models.training import train_classifier
 
     data = char_dataset(recipe.corpus)
     model = CharTransformer(len(data.vocab), recipe.d_model, recipe.n_heads, recipe.n_layers,
@@ -586,7 +586,7 @@ def step_time_comparison(lengths=(32, 64, 128, 256, 512), width=64, batch=16, ro
     """Milliseconds per training step (forward, backward, Adam) as the sequence grows.
 
     A ``CharTransformer(d_model=width, n_layers=1, d_ff=2 * width)`` and a
-    ``nnlib.recurrent.CharModel(cell="lstm", hidden=width, embedding=width)`` train
+    ``nnlib.models.recurrent.CharModel(cell="lstm", hidden=width, embedding=width)`` train
     on the same random ids (vocabulary 64) of each length. The rounds interleave
     the two models and every length, and each time is the minimum over ``rounds``
     (the least disturbed by whatever else runs on the machine). Compare growth,
@@ -604,7 +604,7 @@ def step_time_comparison(lengths=(32, 64, 128, 256, 512), width=64, batch=16, ro
     about linearly and the transformer's faster than linearly once the ``T^2``
     attention dominates (at 256-512 positions here).
     """
-    from nnlib.recurrent import CharModel
+    from nnlib.models.recurrent import CharModel
 
     device = _default_device(device)
     V = 64

@@ -3,7 +3,7 @@
 The numpy notebooks train with ``nnlib.mlp.fit``; from notebook 07 on, the
 networks are torch modules and train here::
 
-    model = nnlib.cnn.build_cnn()
+    model = nnlib.models.cnn.build_cnn()
     result = train_classifier(model, x_train, y_train, epochs=8,
                               x_val=x_test, y_val=y_test,
                               progress=TrainingMonitor(8, "CNN"))
@@ -131,7 +131,7 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
         seed: seeds the shuffling, dropout and augmentation (seed the weights
             when you build the model).
         device: where to train; ``None`` picks ``default_device()``.
-        progress: a ``nnlib.widgets.TrainingMonitor(epochs, ...)`` (or anything
+        progress: a ``nnlib.display.widgets.TrainingMonitor(epochs, ...)`` (or anything
             with ``update(epoch, **metrics)``): the training loss a few times
             per epoch (``updates_per_epoch``), the validation loss each epoch.
         stop_loss: stop early once the mean training loss between two reports

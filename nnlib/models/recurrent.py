@@ -2,7 +2,7 @@
 
 * ``build_sequence_classifier(cell, ...)``: an RNN, LSTM or GRU that reads a whole
   sequence and classifies it from its last hidden state (the recall task of
-  ``nnlib.sequences``). ``gate_bias`` starts the LSTM's forget gate (or the GRU's
+  ``nnlib.data.sequences``). ``gate_bias`` starts the LSTM's forget gate (or the GRU's
   update gate) open, so that from the first step the cell keeps what it holds:
   the setting that decides whether an LSTM learns the 60-step recall task at all.
 * ``fit_recall(cell, ...)``: trains one on fresh recall sequences with
@@ -10,7 +10,7 @@
 * ``CharModel(vocab_size, ...)``: embedding -> RNN/LSTM/GRU -> logits for the next
   character at every step; ``sample`` writes text with it at a temperature.
 
-Every builder is seeded; ``nnlib.training.train_classifier`` trains them (on CUDA
+Every builder is seeded; ``nnlib.models.training.train_classifier`` trains them (on CUDA
 when there is a GPU).
 """
 
@@ -160,6 +160,7 @@ def input_gradients_through_time(cell, gate_bias=None, seed=0, recipe=None, batc
     Returns ``(T,)``: the mean over the batch of ``||dL/dx_t||``. Entry 0 is what
     reaches the symbol the recall task asks about, ``T - 1`` steps back.
     """
+    from nnlib.data.sequences import recall_task
     from nnlib.rnn import (
         gru_backward,
         gru_forward,
@@ -168,7 +169,6 @@ def input_gradients_through_time(cell, gate_bias=None, seed=0, recipe=None, batc
         rnn_backward,
         rnn_forward,
     )
-    from nnlib.sequences import recall_task
 
     recipe = RECALL_RECIPE if recipe is None else recipe
     T, hidden, n_symbols = recipe.T, recipe.hidden, recipe.n_symbols
@@ -212,8 +212,8 @@ def fit_recall(cell, seed=0, recipe=RECALL_RECIPE, gate_bias=None, progress=None
     Returns a ``RecallResult`` with the accuracy on 1,000 test sequences
     (chance: ``1 / recipe.n_symbols``).
     """
-    from nnlib.sequences import recall_task
-    from nnlib.training import accuracy, train_classifier
+    from nnlib.data.sequences import recall_task
+    from nnlib.models.training import accuracy, train_classifier
 
     _check_cell(cell)
     recipe_bias = {"rnn": None, "lstm": recipe.lstm_forget_bias, "gru": recipe.gru_update_bias}
@@ -324,11 +324,11 @@ def fit_char_model(cell="lstm", seed=0, recipe=CHAR_RECIPE, progress=None, devic
     Training windows are drawn at random from the first 90% of the book; the
     validation loss, in nats per character, is measured on fixed windows of the
     last 10%, which training never sees. Compare it with
-    ``nnlib.sequences.unigram_loss`` (about 3.08 on Moby Dick) and ``uniform_loss``.
+    ``nnlib.data.sequences.unigram_loss`` (about 3.08 on Moby Dick) and ``uniform_loss``.
     ``progress``: e.g. ``TrainingMonitor(recipe.steps, xlabel="step")``.
     """
-    from nnlib.sequences import char_dataset, random_windows
-    from nnlib.training import train_classifier
+    from nnlib.data.sequences import char_dataset, random_windows
+    from nnlib.models.training import train_classifier
 
     data = char_dataset(recipe.corpus)
     model = CharModel(len(data.vocab), recipe.hidden, cell, recipe.embedding, seed=seed)

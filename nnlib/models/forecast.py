@@ -30,7 +30,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlib.data import _check_float, _check_int, load_co2, load_sunspots
+from nnlib.checks import check_float, check_int
+from nnlib.data import load_co2, load_sunspots
 
 __all__ = ["SERIES", "forecast_windows", "ForecastData", "forecast_split", "rmse",
            "linear_ar_forecast", "build_forecaster", "ForecastRecipe", "FORECAST_RECIPE",
@@ -77,8 +78,8 @@ def forecast_windows(series, window: int, horizon: int = 1):
         y             # [3, 4, 5]
     """
     values = _as_series(series)
-    window = _check_int("window", window, 1)
-    horizon = _check_int("horizon", horizon, 1)
+    window = check_int("window", window, 1)
+    horizon = check_int("horizon", horizon, 1)
     N = len(values) - window - horizon + 1
     if N < 1:
         raise ValueError(f"series must hold at least window + horizon = {window + horizon} "
@@ -171,7 +172,7 @@ def forecast_split(series, window: int, horizon: int = 1, test_fraction: float =
         data = forecast_split(load_sunspots(), window=12)   # test: 1947-2008, 62 years
     """
     values = _as_series(series)
-    test_fraction = _check_float("test_fraction", test_fraction, 0.0, strict=True)
+    test_fraction = check_float("test_fraction", test_fraction, 0.0, strict=True)
     x, y = forecast_windows(values, window, horizon)
     target_index = np.arange(len(y)) + window + horizon - 1
     split = len(values) - round(test_fraction * len(values))  # the first test value
@@ -190,17 +191,17 @@ def build_forecaster(cell="rnn", hidden=16, seed=0):
     """A recurrent layer over ``(B, W, 1)`` windows, a dense layer on its last state -> ``(B,)``.
 
     Args:
-        cell: ``"rnn"``, ``"lstm"`` or ``"gru"`` (``nnlib.recurrent.CELLS``).
+        cell: ``"rnn"``, ``"lstm"`` or ``"gru"`` (``nnlib.models.recurrent.CELLS``).
         hidden: ``H``, the size of the hidden state.
         seed: seeds the initial weights.
     """
     import torch
     from torch import nn
 
-    from nnlib.recurrent import _check_cell, _recurrent_layer
+    from nnlib.models.recurrent import _check_cell, _recurrent_layer
 
     _check_cell(cell)
-    hidden = _check_int("hidden", hidden, 1)
+    hidden = check_int("hidden", hidden, 1)
     torch.manual_seed(seed)
 
     class Forecaster(nn.Module):
@@ -254,7 +255,7 @@ def _train_regressor(model, x, y, recipe, seed, device, progress):
     """Adam on the mean squared error, shuffled mini-batches, clipped gradients, seeded."""
     import torch
 
-    from nnlib.training import seed_everything
+    from nnlib.models.training import seed_everything
 
     generator = seed_everything(seed)
     model.to(device)
@@ -262,7 +263,7 @@ def _train_regressor(model, x, y, recipe, seed, device, progress):
     y = torch.as_tensor(y, dtype=torch.float32, device=device)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     batches = math.ceil(len(x) / recipe.batch_size)
-    # the one-cycle schedule of nnlib.training: warm up, then anneal to almost zero
+    # the one-cycle schedule of nnlib.models.training: warm up, then anneal to almost zero
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr,
                                                    total_steps=recipe.epochs * batches)
     losses = []
@@ -319,9 +320,9 @@ def fit_forecaster(series_name="sunspots", cell="rnn", seed=0, recipe=FORECAST_R
         cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
         seed: seeds the weights and the shuffling.
         recipe: a ``ForecastRecipe`` (``FORECAST_RECIPE``: a plain RNN, 12 years in).
-        progress: a ``nnlib.widgets.TrainingMonitor(recipe.epochs, ...)`` (or anything
+        progress: a ``nnlib.display.widgets.TrainingMonitor(recipe.epochs, ...)`` (or anything
             with ``update(epoch, **metrics)``): the training loss after every epoch.
-        device: where to train; ``None`` picks ``nnlib.training.default_device()``.
+        device: where to train; ``None`` picks ``nnlib.models.training.default_device()``.
 
     Returns:
         A ``ForecastResult``: the three test RMSEs, and the test stretch's times,
@@ -331,7 +332,7 @@ def fit_forecaster(series_name="sunspots", cell="rnn", seed=0, recipe=FORECAST_R
         raise ValueError(f"series_name must be one of {tuple(SERIES)}, got {series_name!r}")
     import torch
 
-    from nnlib.training import default_device
+    from nnlib.models.training import default_device
 
     series = SERIES[series_name]()
     data = forecast_split(series, recipe.window, recipe.horizon, recipe.test_fraction)

@@ -36,7 +36,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from nnlib.data import _check_float, _check_int, _rng, load_text
+from nnlib.checks import check_float, check_int, seeded_rng
+from nnlib.data.files import load_text
 
 __all__ = [
     "recall_task",
@@ -86,10 +87,10 @@ def recall_task(n: int, T: int, n_symbols: int = 8, seed: int | None = 0):
         x, y = recall_task(1000, T=50)    # x (1000, 50, 9), y (1000,) in 0..7
         x[:, 0].argmax(1) == y            # the answer sits at step 0
     """
-    n = _check_int("n", n, 1)
-    T = _check_int("T", T, 2)
-    n_symbols = _check_int("n_symbols", n_symbols, 2)
-    rng = _rng(seed)
+    n = check_int("n", n, 1)
+    T = check_int("T", T, 2)
+    n_symbols = check_int("n_symbols", n_symbols, 2)
+    rng = seeded_rng(seed)
     tokens = rng.integers(0, n_symbols, size=(n, T))  # step 0 is s, steps 1..T-2 distractors
     tokens[:, -1] = n_symbols  # the query token
     x = np.eye(n_symbols + 1, dtype=np.float32)[tokens]  # (n, T, n_symbols + 1)
@@ -123,9 +124,9 @@ def adding_problem(n: int, T: int, seed: int | None = 0):
         x, y = adding_problem(1000, T=100)
         np.allclose((x[..., 0] * x[..., 1]).sum(1), y)
     """
-    n = _check_int("n", n, 1)
-    T = _check_int("T", T, 2)
-    rng = _rng(seed)
+    n = check_int("n", n, 1)
+    T = check_int("T", T, 2)
+    rng = seeded_rng(seed)
     values = rng.random((n, T), dtype=np.float32)  # float32 draws stay below 1.0
     first = rng.integers(0, T // 2, size=n)
     second = rng.integers(T // 2, T, size=n)
@@ -389,7 +390,7 @@ def char_dataset(name: str = "moby_dick", val_fraction: float = 0.1, *,
         data = char_dataset()
         for x, y in char_batches(data.train_ids, seq_len=100, batch_size=32): ...
     """
-    val_fraction = _check_float("val_fraction", val_fraction, 0.0, strict=True)
+    val_fraction = check_float("val_fraction", val_fraction, 0.0, strict=True)
     if val_fraction >= 1:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
     text = load_text(name, data_dir=data_dir)
@@ -436,13 +437,13 @@ def char_batches(ids, seq_len: int, batch_size: int, seed: int | None = 0):
                 logits = model(torch.from_numpy(x))    # (32, 100, V) vs y (32, 100)
     """
     ids = _as_ids(ids, "ids")
-    seq_len = _check_int("seq_len", seq_len, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
+    seq_len = check_int("seq_len", seq_len, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
     n_windows = len(ids) // (seq_len + 1)
     if n_windows < batch_size:
         raise ValueError(f"ids must hold at least batch_size * (seq_len + 1) = "
                          f"{batch_size * (seq_len + 1)} ids for one batch, got {len(ids)}")
-    rng = _rng(seed)
+    rng = seeded_rng(seed)
     offset = rng.integers(0, len(ids) - n_windows * (seq_len + 1) + 1)
     starts = offset + (seq_len + 1) * rng.permutation(n_windows)
 
@@ -470,12 +471,12 @@ def random_windows(ids, seq_len: int, n: int, seed: int | None = 0):
         x_val, y_val = random_windows(data.val_ids, 100, 256)   # the same each time
     """
     ids = _as_ids(ids, "ids")
-    seq_len = _check_int("seq_len", seq_len, 1)
-    n = _check_int("n", n, 1)
+    seq_len = check_int("seq_len", seq_len, 1)
+    n = check_int("n", n, 1)
     if len(ids) < seq_len + 1:
         raise ValueError(f"ids must hold at least seq_len + 1 = {seq_len + 1} ids, "
                          f"got {len(ids)}")
-    starts = _rng(seed).integers(0, len(ids) - seq_len, size=n)
+    starts = seeded_rng(seed).integers(0, len(ids) - seq_len, size=n)
     return _windows(ids, starts, seq_len)
 
 
@@ -487,7 +488,7 @@ def uniform_loss(vocab_size: int) -> float:
 
     An untrained model with small output weights starts here.
     """
-    return math.log(_check_int("vocab_size", vocab_size, 1))
+    return math.log(check_int("vocab_size", vocab_size, 1))
 
 
 def unigram_loss(train_ids, eval_ids, vocab_size: int) -> float:
@@ -511,7 +512,7 @@ def unigram_loss(train_ids, eval_ids, vocab_size: int) -> float:
 
         unigram_loss(data.train_ids, data.val_ids, len(data.vocab))   # Moby Dick: ~3.1
     """
-    vocab_size = _check_int("vocab_size", vocab_size, 1)
+    vocab_size = check_int("vocab_size", vocab_size, 1)
     train_ids, eval_ids = _as_ids(train_ids, "train_ids"), _as_ids(eval_ids, "eval_ids")
     _check_range(train_ids, "train_ids", vocab_size)
     _check_range(eval_ids, "eval_ids", vocab_size)

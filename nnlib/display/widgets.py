@@ -1,7 +1,7 @@
 """Live views: a figure built once, redrawn into an image when a control changes.
 
 Every interactive view in the course is a ``LiveView``: a matplotlib figure
-(from ``nnlib.plotting.new_figure``), a plain ``update(**values)`` function that
+(from ``nnlib.display.plotting.new_figure``), a plain ``update(**values)`` function that
 changes the figure's artists (never rebuilds them), and a dict of ipywidgets
 controls. Moving a control calls ``update`` with the current values and shows
 the redrawn figure as a PNG. Keeping ``update`` a plain function lets the
@@ -477,7 +477,7 @@ class TrainingMonitor:
     def _redraw(self):
         if not self._handle and self._handle is not None:
             return  # not in a kernel: nothing to draw
-        from nnlib.plotting import COLORS, new_figure
+        from nnlib.display.plotting import COLORS, new_figure
 
         start = time.perf_counter()
         if self._fig is None:

@@ -73,7 +73,7 @@ def new_figure(nrows=1, ncols=1, figsize=None, **kwargs):
     """A matplotlib ``Figure`` not managed by pyplot, with the course style.
 
     Interactive views build their figure once with this and redraw it into a
-    widget (see ``nnlib.widgets``); pyplot would also display it a second time.
+    widget (see ``nnlib.display.widgets``); pyplot would also display it a second time.
     Returns ``(fig, axes)`` like ``plt.subplots``.
     """
     from matplotlib.figure import Figure

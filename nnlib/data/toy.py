@@ -1,0 +1,122 @@
+"""Seeded 2-D toy sets for classifiers and GANs: moons, circles, spirals, XOR, a ring of Gaussians.
+
+Each generator returns ``X (n, 2)`` float64 and ``y (n,)`` int64; the same ``seed``
+gives the same arrays. Numpy only.
+"""
+
+
+import numpy as np
+
+from nnlib.checks import check_float, check_int, seeded_rng
+
+__all__ = ["make_moons", "make_circles", "make_spirals", "make_xor", "make_gaussian_ring"]
+
+
+
+def _split_counts(n: int, groups: int) -> list[int]:
+    """Split ``n`` points over ``groups`` as evenly as possible (earlier groups get more)."""
+    return [n // groups + (g < n % groups) for g in range(groups)]
+
+
+def _shuffled(rng: np.random.Generator, X: np.ndarray, y: np.ndarray, noise: float):
+    """Add Gaussian noise of std ``noise`` to ``X`` and shuffle the rows."""
+    X = X + noise * rng.standard_normal(X.shape)
+    order = rng.permutation(len(y))
+    return X[order], y[order].astype(np.int64)
+
+
+def make_moons(n: int = 200, noise: float = 0.1, seed: int | None = 0):
+    """Two interleaving half circles.
+
+    Returns ``X (n, 2)`` float64 and ``y (n,)`` int64 in {0, 1} (upper moon 0).
+    ``noise`` is the std of Gaussian noise added to each coordinate.
+    """
+    n = check_int("n", n, 2)
+    noise = check_float("noise", noise, 0.0)
+    rng = seeded_rng(seed)
+    n0, n1 = _split_counts(n, 2)
+    t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
+    upper = np.stack([np.cos(t0), np.sin(t0)], axis=1)
+    lower = np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], axis=1)
+    y = np.repeat([0, 1], [n0, n1])
+    return _shuffled(rng, np.concatenate([upper, lower]), y, noise)
+
+
+def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | None = 0):
+    """A circle of radius 1 (label 0) around a circle of radius ``factor`` (label 1).
+
+    Returns ``X (n, 2)`` float64 and ``y (n,)`` int64 in {0, 1}.
+    """
+    n = check_int("n", n, 2)
+    noise = check_float("noise", noise, 0.0)
+    factor = check_float("factor", factor, 0.0, strict=True)
+    if factor >= 1:
+        raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+    rng = seeded_rng(seed)
+    parts = []
+    for radius, count in zip((1.0, factor), _split_counts(n, 2), strict=True):
+        t = np.linspace(0, 2 * np.pi, count, endpoint=False)
+        parts.append(radius * np.stack([np.cos(t), np.sin(t)], axis=1))
+    y = np.repeat([0, 1], _split_counts(n, 2))
+    return _shuffled(rng, np.concatenate(parts), y, noise)
+
+
+def make_spirals(n: int = 300, noise: float = 0.05, n_classes: int = 2, seed: int | None = 0):
+    """``n_classes`` interleaved spiral arms (1.5 turns each) from the origin to radius 1.
+
+    Returns ``X (n, 2)`` float64 and ``y (n,)`` int64 in ``0 .. n_classes-1``
+    (label = arm).
+    """
+    n = check_int("n", n, 2)
+    noise = check_float("noise", noise, 0.0)
+    n_classes = check_int("n_classes", n_classes, 2)
+    if n < n_classes:
+        raise ValueError(f"n must be >= n_classes ({n_classes}), got {n!r}")
+    rng = seeded_rng(seed)
+    counts = _split_counts(n, n_classes)
+    parts = []
+    for k, count in enumerate(counts):
+        r = np.linspace(0.05, 1.0, count)
+        t = 3 * np.pi * r + 2 * np.pi * k / n_classes
+        parts.append(r[:, None] * np.stack([np.cos(t), np.sin(t)], axis=1))
+    y = np.repeat(np.arange(n_classes), counts)
+    return _shuffled(rng, np.concatenate(parts), y, noise)
+
+
+def make_xor(n: int = 200, noise: float = 0.3, seed: int | None = 0):
+    """Four Gaussian clusters centred at (+-1, +-1); label = XOR of the centre's signs.
+
+    Clusters at (1, 1) and (-1, -1) are class 0, (-1, 1) and (1, -1) class 1.
+    ``noise`` is the clusters' std. Returns ``X (n, 2)`` float64, ``y (n,)`` int64.
+    """
+    n = check_int("n", n, 4)
+    noise = check_float("noise", noise, 0.0)
+    rng = seeded_rng(seed)
+    centres = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
+    counts = _split_counts(n, 4)
+    X = np.repeat(centres, counts, axis=0)
+    y = np.repeat([0, 1, 0, 1], counts)
+    return _shuffled(rng, X, y, noise)
+
+
+def make_gaussian_ring(
+    n: int = 1000, n_modes: int = 8, radius: float = 2.0, std: float = 0.05, seed: int | None = 0
+):
+    """``n_modes`` Gaussians evenly spaced on a circle (the classic GAN mode-collapse test).
+
+    Mode ``k`` sits at angle ``2 pi k / n_modes``. Returns ``X (n, 2)`` float64 and
+    ``y (n,)`` int64, the mode index of each point.
+    """
+    n = check_int("n", n, 1)
+    n_modes = check_int("n_modes", n_modes, 1)
+    radius = check_float("radius", radius, 0.0, strict=True)
+    std = check_float("std", std, 0.0)
+    if n < n_modes:
+        raise ValueError(f"n must be >= n_modes ({n_modes}), got {n!r}")
+    rng = seeded_rng(seed)
+    counts = _split_counts(n, n_modes)
+    angles = 2 * np.pi * np.arange(n_modes) / n_modes
+    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    X = np.repeat(centres, counts, axis=0)
+    y = np.repeat(np.arange(n_modes), counts)
+    return _shuffled(rng, X, y, std)
