@@ -4,7 +4,9 @@ One Python iteration per output position ``(i, j)``, vectorised only over the
 batch and the filters. Slow on purpose: notebook 07 and ``make bench`` compare
 them with the im2col versions in ``nnlib.layers`` (same arguments, same caches'
 meaning, same results to rounding; tests/test_conv_loops.py checks that) and
-with torch, to show what vectorising buys.
+with torch, to show what vectorising buys. Like them (and torch), they round the
+output size down when the stride does not divide the size: the last rows and
+columns that no window reaches are never seen, and their gradient is zero.
 """
 
 from typing import NamedTuple
@@ -66,7 +68,7 @@ class LoopPoolCache(NamedTuple):
 def maxpool2d_forward_loops(x, kernel=2, stride=None):
     """``maxpool2d_forward`` with a loop over windows (ties: the first cell, as torch)."""
     x = _check_images(x)
-    stride = stride or kernel
+    stride = kernel if stride is None else stride  # stride=0 is refused below
     B, C, H, W = x.shape
     OH, OW = conv_output_size(H, kernel, stride), conv_output_size(W, kernel, stride)
     out = np.empty((B, C, OH, OW))

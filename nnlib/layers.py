@@ -16,8 +16,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from nnlib.activations import _as_float_array
-from nnlib.data import _check_int
+from nnlib.checks import as_float_array, check_int
 
 __all__ = [
     "linear_forward", "linear_backward", "dropout_forward", "dropout_backward",
@@ -44,7 +43,7 @@ def linear_forward(x, w, b):
         ``out (B, M)`` and a cache for ``linear_backward``.
         Tested against ``torch.nn.functional.linear(x, w.T, b)``.
     """
-    x, w, b = (_as_float_array(a, name) for a, name in ((x, "x"), (w, "w"), (b, "b")))
+    x, w, b = (as_float_array(a, name) for a, name in ((x, "x"), (w, "w"), (b, "b")))
     if w.ndim != 2:
         raise ValueError(f"w must be a (D, M) matrix, got shape {w.shape}")
     D, M = w.shape
@@ -66,7 +65,7 @@ def linear_backward(dout, cache):
     Returns:
         ``dx (B, D), dw (D, M), db (M,)``.
     """
-    dout = _as_float_array(dout, "dout")
+    dout = as_float_array(dout, "dout")
     expected = (cache.x.shape[0], cache.w.shape[1])
     if dout.shape != expected:
         raise ValueError(f"dout must have the forward output's shape {expected}, got {dout.shape}")
@@ -97,7 +96,7 @@ def dropout_forward(x, p, rng, train=True):
         ``out`` shaped like ``x`` and a cache. Tested against
         ``torch.nn.functional.dropout`` given the same mask.
     """
-    x = _as_float_array(x, "x")
+    x = as_float_array(x, "x")
     if isinstance(p, bool) or not isinstance(p, int | float | np.floating) or not 0 <= p < 1:
         raise ValueError(f"p must be a drop probability in [0, 1), got {p!r}")
     if not train or p == 0:
@@ -111,7 +110,7 @@ def dropout_forward(x, p, rng, train=True):
 
 def dropout_backward(dout, cache):
     """``dx = dout * mask``: a dropped unit passes no gradient, a kept one is scaled alike."""
-    dout = _as_float_array(dout, "dout")
+    dout = as_float_array(dout, "dout")
     if dout.shape != cache.shape:
         raise ValueError(f"dout must have the forward output's shape {cache.shape}, "
                          f"got {dout.shape}")
@@ -144,7 +143,7 @@ def layernorm_forward(x, gamma, beta, eps=1e-5):
         ``out`` shaped like ``x`` and a cache. Tested against
         ``torch.nn.functional.layer_norm(x, (E,), gamma, beta, eps)``.
     """
-    x, gamma, beta = (_as_float_array(a, name)
+    x, gamma, beta = (as_float_array(a, name)
                       for a, name in ((x, "x"), (gamma, "gamma"), (beta, "beta")))
     if x.ndim < 1:
         raise ValueError(f"x must have at least one axis (..., E), got shape {x.shape}")
@@ -178,7 +177,7 @@ def layernorm_backward(dout, cache):
     Returns:
         ``dx`` shaped like ``x``, ``dgamma (E,)``, ``dbeta (E,)``.
     """
-    dout = _as_float_array(dout, "dout")
+    dout = as_float_array(dout, "dout")
     x_hat = cache.x_hat
     if dout.shape != x_hat.shape:
         raise ValueError(f"dout must have the forward output's shape {x_hat.shape}, "
@@ -196,29 +195,28 @@ def layernorm_backward(dout, cache):
 
 
 def conv_output_size(size, kernel, stride=1, padding=0):
-    """Kernel positions along one axis: ``(size + 2*padding - kernel) / stride + 1``.
+    """Kernel positions along one axis: ``floor((size + 2*padding - kernel) / stride) + 1``.
 
-    Raises a ``ValueError`` when the kernel does not fit in the padded input, or
-    when the division is not exact: the last positions would hang over the edge,
-    and rather than drop them silently (as torch does) we ask for a padding or
-    stride that fits.
+    As in torch (``ceil_mode=False``): when the stride does not divide
+    ``size + 2*padding - kernel``, the division rounds down and the last
+    ``(size + 2*padding - kernel) % stride`` rows (or columns) of the padded
+    input are never seen by any kernel position. Raises a ``ValueError`` when
+    the kernel does not fit in the padded input, or when an argument is not an
+    integer in range (``size``, ``kernel``, ``stride`` >= 1, ``padding`` >= 0),
+    which torch refuses too.
     """
-    size, kernel = _check_int("size", size, 1), _check_int("kernel", kernel, 1)
-    stride, padding = _check_int("stride", stride, 1), _check_int("padding", padding, 0)
+    size, kernel = check_int("size", size, 1), check_int("kernel", kernel, 1)
+    stride, padding = check_int("stride", stride, 1), check_int("padding", padding, 0)
     padded = size + 2 * padding
     if kernel > padded:
         raise ValueError(f"the kernel ({kernel}) is larger than the padded input "
-                         f"({size} + 2*{padding} = {padded})")
-    if (padded - kernel) % stride:
-        raise ValueError(
-            f"(size + 2*padding - kernel) / stride + 1 = ({size} + 2*{padding} - {kernel}) / "
-            f"{stride} + 1 = {(padded - kernel) / stride + 1:g} is not a whole number: choose a "
-            f"padding or stride so that the stride divides {padded - kernel}")
+                         f"({size} + 2*{padding} = {padded}): kernel must be at most "
+                         f"size + 2*padding = {padded}, got {kernel}")
     return (padded - kernel) // stride + 1
 
 
 def _check_images(x, name="x"):
-    x = _as_float_array(x, name)
+    x = as_float_array(x, name)
     if x.ndim != 4:
         raise ValueError(f"{name} must be a batch of images (B, C, H, W), got shape {x.shape}")
     return x
@@ -272,12 +270,16 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
         padding: zeros added on each side (an integer >= 0).
 
     Returns:
-        ``out (B, F, OH, OW)`` with ``OH = (H + 2*padding - KH) / stride + 1`` (and
-        ``OW`` alike; see ``conv_output_size``), and a cache for ``conv2d_backward``.
-        Tested against ``torch.nn.functional.conv2d(x, w, b, stride, padding)``.
+        ``out (B, F, OH, OW)`` with ``OH = floor((H + 2*padding - KH) / stride) + 1``
+        (and ``OW`` alike; see ``conv_output_size``), and a cache for
+        ``conv2d_backward``. When the stride does not divide ``H + 2*padding - KH``
+        (or ``W + 2*padding - KW``), the last rows (columns) of the padded input
+        are never seen: no kernel position reaches them, they do not change the
+        output and their gradient in ``conv2d_backward`` is zero, exactly as in
+        torch. Tested against ``torch.nn.functional.conv2d(x, w, b, stride, padding)``.
     """
     x = _check_images(x)
-    w, b = _as_float_array(w, "w"), _as_float_array(b, "b")
+    w, b = as_float_array(w, "w"), as_float_array(b, "b")
     if w.ndim != 4:
         raise ValueError(f"w must hold filters (F, C, KH, KW), got shape {w.shape}")
     F, C, KH, KW = w.shape
@@ -308,12 +310,13 @@ def conv2d_backward(dout, cache):
     ``dw = d @ cols.T`` (each weight met every patch), ``db = sum of dout`` over
     batch and positions, and ``dcols = w.T @ d``, whose columns are added back
     onto the pixels they were copied from (col2im; one vectorised add per kernel
-    offset ``(u, v)``, not a loop over pixels).
+    offset ``(u, v)``, not a loop over pixels). The last rows and columns that
+    no kernel position reached (a stride that does not divide the size) get 0.
 
     Returns:
         ``dx (B, C, H, W), dw (F, C, KH, KW), db (F,)``.
     """
-    dout = _as_float_array(dout, "dout")
+    dout = as_float_array(dout, "dout")
     B, C, H, W = cache.x_shape
     F, _, KH, KW = cache.w.shape
     s, p = cache.stride, cache.padding
@@ -370,16 +373,18 @@ def maxpool2d_forward(x, kernel=2, stride=None):
             the image without overlap).
 
     Returns:
-        ``out (B, C, OH, OW)`` with ``OH = (H - kernel) / stride + 1`` (a whole
-        number, else a ``ValueError``) and a cache (``cache.winner`` says which
+        ``out (B, C, OH, OW)`` with ``OH = floor((H - kernel) / stride) + 1`` (and
+        ``OW`` alike; torch's ``ceil_mode=False``: when the stride does not divide
+        ``H - kernel``, the last rows, or columns, are never seen by any window and
+        get a zero gradient) and a cache (``cache.winner`` says which
         cell of each window won; on ties the first in reading order, as in
         torch). The cache refers to ``x`` itself, not a copy: do not change
         ``x`` in place before the backward pass.
         Tested against ``torch.nn.functional.max_pool2d(x, kernel, stride)``.
     """
     x = _check_images(x)
-    kernel = _check_int("kernel", kernel, 1)
-    stride = kernel if stride is None else _check_int("stride", stride, 1)
+    kernel = check_int("kernel", kernel, 1)
+    stride = kernel if stride is None else check_int("stride", stride, 1)
     B, C, H, W = x.shape
     try:
         OH, OW = conv_output_size(H, kernel, stride), conv_output_size(W, kernel, stride)
@@ -399,9 +404,11 @@ def maxpool2d_backward(dout, cache):
     """Gradient of max pooling: each window's gradient goes to its winner, 0 to the others.
 
     Where windows overlap (stride < kernel) a pixel that wins several windows
-    collects all their gradients. Returns ``dx (B, C, H, W)``.
+    collects all their gradients; pixels in no window (between windows when
+    stride > kernel, or the last rows and columns when the stride does not divide
+    the size) get 0. Returns ``dx (B, C, H, W)``.
     """
-    dout = _as_float_array(dout, "dout")
+    dout = as_float_array(dout, "dout")
     if dout.shape != cache.out.shape:
         raise ValueError(f"dout must have the forward output's shape {cache.out.shape}, "
                          f"got {dout.shape}")

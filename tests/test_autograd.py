@@ -15,7 +15,8 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import BoxStyle
 
-from nnlib.autograd import Value, draw_graph
+from nnlib.autograd import Value
+from nnlib.display.graph import draw_graph
 
 RTOL, ATOL = 1e-10, 1e-12
 BINARY = ("+", "-", "*", "/")

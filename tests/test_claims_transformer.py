@@ -18,8 +18,9 @@ Seed 0 is the notebook's own run, asserted there; seeds 1 and 2 are trained here
 
 import pytest
 
-from nnlib.data.sequences import char_dataset, unigram_loss
-from nnlib.models.transformer import fit_char_transformer, fit_sequence_model
+from nnlib.data.text import char_dataset, unigram_loss
+from nnlib.models.seq2seq import fit_sequence_model
+from nnlib.models.transformer import fit_char_transformer
 
 SEEDS = range(1, 3)  # seed 0 is the notebook's
 

@@ -7,8 +7,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from nnlib.data import toy  # noqa: E402
 from nnlib.exercises import gan as exercises  # noqa: E402
-from nnlib.models import gan  # noqa: E402
+from nnlib.models import gan, gan_metrics  # noqa: E402
 
 LN2 = np.log(2.0)
 
@@ -88,27 +89,27 @@ def test_unknown_loss_is_a_clear_error():
 # ----------------------------------------------------------------------------- data
 
 
-@pytest.mark.parametrize("name", gan.TOY_DATASETS)
+@pytest.mark.parametrize("name", toy.TOY_DATASETS)
 def test_toy_data_shapes_and_extent(name):
-    x = gan.toy_data(name, n=500, seed=1)
+    x = toy.toy_data(name, n=500, seed=1)
     assert x.shape == (500, 2) and x.dtype == np.float32
     assert np.all(np.isfinite(x))
     assert 1.5 < np.abs(x).max() < 3.0
-    assert np.array_equal(x, gan.toy_data(name, n=500, seed=1))
-    assert not np.array_equal(x, gan.toy_data(name, n=500, seed=2))
+    assert np.array_equal(x, toy.toy_data(name, n=500, seed=1))
+    assert not np.array_equal(x, toy.toy_data(name, n=500, seed=2))
 
 
 def test_the_ring_has_eight_modes_of_radius_two():
-    x = gan.toy_data("ring", n=2000)
+    x = toy.toy_data("ring", n=2000)
     assert np.allclose(np.linalg.norm(x, axis=1), 2.0, atol=0.25)
-    coverage = gan.mode_coverage(x)
+    coverage = gan_metrics.mode_coverage(x)
     assert coverage.covered == 8 and coverage.quality > 0.98
     assert np.all(np.abs(coverage.counts - 250) <= 5)
 
 
 def test_unknown_toy_data_is_a_clear_error():
     with pytest.raises(ValueError, match="ring"):
-        gan.toy_data("swiss roll")
+        toy.toy_data("swiss roll")
 
 
 # ----------------------------------------------------------------------------- coverage
@@ -122,14 +123,14 @@ def ring_points(modes, per_mode, jitter=0.0, seed=0):
 
 
 def test_mode_coverage_all_modes():
-    coverage = gan.mode_coverage(ring_points(range(8), 100, jitter=0.02))
+    coverage = gan_metrics.mode_coverage(ring_points(range(8), 100, jitter=0.02))
     assert coverage.covered == 8
     assert coverage.quality == 1.0
     assert coverage.counts.tolist() == [100] * 8
 
 
 def test_mode_coverage_one_mode():
-    coverage = gan.mode_coverage(ring_points([3], 800, jitter=0.02))
+    coverage = gan_metrics.mode_coverage(ring_points([3], 800, jitter=0.02))
     assert coverage.covered == 1
     assert coverage.counts[3] == 800 and coverage.counts.sum() == 800
     assert coverage.quality == 1.0
@@ -138,25 +139,25 @@ def test_mode_coverage_one_mode():
 def test_mode_coverage_between_the_modes_counts_nothing():
     # points on the circle halfway between modes: 0.77 from the nearest centre
     between = ring_points(np.arange(8) + 0.5, 50)
-    coverage = gan.mode_coverage(between)
+    coverage = gan_metrics.mode_coverage(between)
     assert coverage.covered == 0 and coverage.quality == 0.0
     # a blob at the origin: no mode at all
-    blob = gan.mode_coverage(np.random.default_rng(0).normal(0, 0.3, (1000, 2)))
+    blob = gan_metrics.mode_coverage(np.random.default_rng(0).normal(0, 0.3, (1000, 2)))
     assert blob.covered == 0 and blob.quality == 0.0
 
 
 def test_mode_coverage_needs_a_fair_share():
     # 7 modes well covered and a trickle at the 8th: 10 of 1410 samples < 1/4 of 1/8
     points = np.concatenate([ring_points(range(7), 200), ring_points([7], 10)])
-    assert gan.mode_coverage(points).covered == 7
-    assert gan.mode_coverage(points, min_share=0.01).covered == 8
+    assert gan_metrics.mode_coverage(points).covered == 7
+    assert gan_metrics.mode_coverage(points, min_share=0.01).covered == 8
 
 
 def test_mode_coverage_checks_its_input():
     with pytest.raises(ValueError, match=r"\(n, 2\)"):
-        gan.mode_coverage(np.zeros((10, 3)))
+        gan_metrics.mode_coverage(np.zeros((10, 3)))
     with pytest.raises(ValueError, match="min_share"):
-        gan.mode_coverage(np.zeros((10, 2)), min_share=2.0)
+        gan_metrics.mode_coverage(np.zeros((10, 2)), min_share=2.0)
 
 
 # ----------------------------------------------------------------------------- networks
@@ -177,7 +178,7 @@ def test_networks_shapes():
 
 def small_gan(seed=0, **changes):
     settings = gan.PRESETS["well tuned"]._replace(batch_size=32, hidden=16, **changes)
-    return gan.GAN(gan.toy_data("ring", 200), settings, seed=seed, device="cpu")
+    return gan.GAN(toy.toy_data("ring", 200), settings, seed=seed, device="cpu")
 
 
 def test_step_returns_and_records_the_metrics():
@@ -277,7 +278,7 @@ def test_train_reports_progress():
 
 
 def test_bad_inputs_are_clear_errors():
-    real = gan.toy_data("ring", 100)
+    real = toy.toy_data("ring", 100)
     with pytest.raises(ValueError, match=r"\(N, dim\)"):
         gan.GAN(real[:, 0])
     with pytest.raises(ValueError, match="settings"):
@@ -287,7 +288,7 @@ def test_bad_inputs_are_clear_errors():
     with pytest.raises(ValueError, match="d_steps"):
         gan.GAN(real, gan.PRESETS["well tuned"]._replace(d_steps=0))
     with pytest.raises(ValueError, match="images"):
-        gan.digit_quality(np.zeros((3, 7, 7)))
+        gan_metrics.digit_quality(np.zeros((3, 7, 7)))
 
 
 # ----------------------------------------------------------------------------- digits
@@ -296,15 +297,15 @@ def test_bad_inputs_are_clear_errors():
 def test_digit_classifier_recognises_the_real_digits():
     from nnlib.data import load_digits
 
-    model = gan.digit_classifier()
-    assert model is gan.digit_classifier()  # cached
+    model = gan_metrics.digit_classifier()
+    assert model is gan_metrics.digit_classifier()  # cached
     assert model.test_accuracy >= 0.95
     data = load_digits()
-    quality = gan.digit_quality(data.x_test)
+    quality = gan_metrics.digit_quality(data.x_test)
     assert quality.classes_present == 10 and quality.confident_share > 0.85
     assert quality.class_counts.sum() == len(data.x_test)
     # noise is not a digit
-    noise = gan.digit_quality(np.random.default_rng(0).random((200, 64)))
+    noise = gan_metrics.digit_quality(np.random.default_rng(0).random((200, 64)))
     assert noise.confident_share < quality.confident_share
 
 

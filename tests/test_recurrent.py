@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnlib.data.sequences import CharVocab
+from nnlib.data.text import CharVocab
 from nnlib.models.recurrent import (
     CELLS,
     CharModel,
@@ -85,13 +85,13 @@ def test_sample_rejects_bad_arguments():
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_numpy_weights_round_trip_and_match_torch_outputs(cell):
-    from nnlib.models.recurrent import numpy_weights, torch_recurrent_layer
+    from nnlib.models.convert import recurrent_weights, torch_recurrent_layer
     from nnlib.rnn import gru_forward, lstm_forward, rnn_forward
 
     torch.manual_seed(0)
     layer = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
         3, 5, batch_first=True).double()
-    weights = numpy_weights(layer)
+    weights = recurrent_weights(layer)
     x = np.random.default_rng(0).standard_normal((2, 4, 3))
     h0 = np.zeros((2, 5))
     forward = {"rnn": lambda: rnn_forward(x, h0, *weights),
@@ -105,7 +105,7 @@ def test_numpy_weights_round_trip_and_match_torch_outputs(cell):
 
 
 def test_torch_recurrent_layer_names_the_shapes_it_needs():
-    from nnlib.models.recurrent import torch_recurrent_layer
+    from nnlib.models.convert import torch_recurrent_layer
 
     with pytest.raises(ValueError, match=r"w_ih \(D, 4H\)"):
         torch_recurrent_layer("lstm", np.zeros((3, 8)), np.zeros((3, 8)), np.zeros(8))

@@ -12,13 +12,12 @@ import pytest
 
 from nnlib import data
 from nnlib.data import sequences
-from nnlib.data.sequences import (
+from nnlib.data.sequences import adding_problem, recall_task
+from nnlib.data.text import (
     CharVocab,
-    adding_problem,
     char_batches,
     char_dataset,
     random_windows,
-    recall_task,
     uniform_loss,
     unigram_loss,
 )

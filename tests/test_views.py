@@ -62,3 +62,36 @@ def test_trainers_train_at_every_extreme_without_error_or_warning(view):
                 view.advance(**settings)
         assert not view.message.startswith("Could not"), (settings, view.message)
     view.reset()
+
+
+@pytest.mark.parametrize("stride, padding, expected", [
+    (1, 0, ""),  # the default: the stride divides, nothing to say
+    (3, 1, ""),  # 28 + 2 - 3 = 27 = 3 * 9
+    (3, 0, "stride 3 on 28 pixels: the last row and the last column are never seen"),
+    (2, 0, "stride 2 on 28 pixels: the last row and the last column are never seen"),
+    (3, 2, "stride 3 on 28 pixels with padding 2 (32 in all): the last 2 rows and columns are "
+           "never seen (padding zeros only"),
+])
+def test_kernel_explorer_says_which_rows_and_columns_are_never_seen(stride, padding, expected):
+    import torch
+    import torch.nn.functional as F
+
+    view = load_view("kernel explorer")
+    view.render(stride=stride, padding=padding)
+    assert view.message.startswith(expected) if expected else view.message == ""
+    # the output shown has torch's size, rounded down where the stride does not divide
+    size = F.conv2d(torch.zeros(1, 1, 28, 28), torch.zeros(1, 1, 3, 3), stride=stride,
+                    padding=padding).shape[-1]
+    titles = [ax.title.get_text() for ax in view.fig.axes]
+    assert f"output {size}×{size} (stride {stride})" in titles
+    # ... and torch's values (float64), the last rows and columns left out
+    from nnlib.views.cnn import explorer_images
+
+    values = view.values()
+    image = torch.tensor(explorer_images()[values["image"]], dtype=torch.float64)
+    kernel = torch.tensor([[values[f"w{i}{j}"] for j in range(3)] for i in range(3)],
+                          dtype=torch.float64)
+    expected = F.conv2d(image[None, None], kernel[None, None], stride=stride, padding=padding)
+    shown = view.fig.axes[2].images[0].get_array()
+    np.testing.assert_allclose(shown, expected[0, 0].numpy(), rtol=1e-10, atol=1e-12)
+    view.render(stride=1, padding=0)

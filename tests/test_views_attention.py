@@ -15,7 +15,10 @@ import pytest
 import torch
 
 from nnlib.attention import sinusoidal_positional_encoding
-from nnlib.models.transformer import BOS, CharTransformer, sequence_task
+from nnlib.data.sequences import BOS, sequence_task
+from nnlib.models.convert import numpy_twin
+from nnlib.models.transformer import CharTransformer
+from nnlib.sampling import temperature_softmax
 from nnlib.views.attention import (
     MAX_TOKENS,
     POSITIONS,
@@ -24,9 +27,7 @@ from nnlib.views.attention import (
     positional_encoding_explorer,
     split_words,
 )
-from nnlib.views.rnn import softmax_t
 from nnlib.views.transformer import (
-    NumpyCharTransformer,
     _check_answer,
     head_maps,
     small_char_transformer,
@@ -235,7 +236,7 @@ def random_transformer():
 
 
 def test_numpy_transformer_steps_reproduce_torch(random_transformer):
-    net, ref = NumpyCharTransformer(random_transformer), _double(random_transformer)
+    net, ref = numpy_twin(random_transformer), _double(random_transformer)
     ids = np.random.default_rng(0).integers(0, 30, 30)
     state = net.start()
     for token in ids:  # past the context of 12: the window refills from its second half
@@ -252,7 +253,7 @@ def test_numpy_transformer_steps_reproduce_torch(random_transformer):
 
 def test_numpy_transformer_matches_the_trained_model_and_torchs_step():
     model, vocab = small_char_transformer()
-    net, ref = NumpyCharTransformer(model), _double(model)
+    net, ref = numpy_twin(model), _double(model)
     ids = vocab.encode("Call me Ishmael.")
     np.testing.assert_allclose(net.logits(net.read(ids)), _torch_last_logits(ref, ids),
                                rtol=1e-10, atol=1e-12)
@@ -263,7 +264,7 @@ def test_numpy_transformer_matches_the_trained_model_and_torchs_step():
 
 
 def test_sampling_is_stepping_with_the_gumbel_max_trick(random_transformer):
-    net = NumpyCharTransformer(random_transformer)
+    net = numpy_twin(random_transformer)
     start = net.read([1, 2, 3])
     noise = np.random.default_rng(5).gumbel(size=(40, 30))
     out = net.sample(start, noise, 0.7)
@@ -285,7 +286,8 @@ def test_sampler_bars_are_softmax_of_torchs_logits(sampler):
     for temperature in (3.0, 1.0, 0.3, 0.1):
         sampler.render(temperature=temperature, prompt=prompt, seed=0)
         np.testing.assert_allclose(sampler.shown["Transformer"]["probs"],
-                                   softmax_t(logits, temperature)[0], rtol=1e-9, atol=1e-12)
+                                   temperature_softmax(logits, temperature)[0],
+                                   rtol=1e-9, atol=1e-12)
         entropies.append(sampler.shown["Transformer"]["entropy"])
         assert len(sampler.shown["Transformer"]["text"]) == 200
     assert np.all(np.diff(entropies) < 0)

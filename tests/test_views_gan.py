@@ -9,7 +9,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nnlib.models.gan import PRESETS, TOY_DATASETS, digit_quality, mode_coverage  # noqa: E402
+from nnlib.data.toy import TOY_DATASETS  # noqa: E402
+from nnlib.models.gan import PRESETS  # noqa: E402
+from nnlib.models.gan_metrics import digit_quality, mode_coverage  # noqa: E402
 from nnlib.views.gan import (  # noqa: E402
     ARROW_SHARE,
     DIGIT_COLUMNS,

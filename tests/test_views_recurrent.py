@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 import torch
 
+from nnlib.models.convert import char_lstm_weights, numpy_twin
 from nnlib.models.recurrent import CELLS, CharModel
-from nnlib.views.gates import char_lstm_forward, char_lstm_weights, gate_explorer
-from nnlib.views.rnn import NumpyCharModel, sampling_explorer, small_char_model, softmax_t
+from nnlib.sampling import char_lstm_forward, temperature_softmax
+from nnlib.views.gates import gate_explorer
+from nnlib.views.rnn import sampling_explorer, small_char_model
 
 TEXT = "Call me Ishmael. Some years ago—never mind how long"
 
@@ -93,7 +95,7 @@ def test_numpy_char_model_matches_torch_for_every_cell(cell, lstm):
     vocab = lstm[1]
     model = CharModel(len(vocab), hidden=24, cell=cell, embedding=8, seed=3)
     ids = vocab.encode(TEXT)
-    net = NumpyCharModel(model)
+    net = numpy_twin(model)
     logits, hs = _torch_logits(model, ids)
     state = net.start()
     for t, token in enumerate(ids):
@@ -123,9 +125,9 @@ def test_bars_are_softmax_of_logits_over_temperature_and_entropy_falls_with_it(s
 def test_sampling_draws_from_the_shown_distribution(lstm):
     # Gumbel-max: argmax(logits / T + Gumbel noise) is a draw from softmax(logits / T)
     model, vocab = lstm
-    net = NumpyCharModel(model)
+    net = numpy_twin(model)
     state = net.read(vocab.encode("The sea was "))
-    probs, _ = softmax_t(net.logits(state), 0.7)
+    probs, _ = temperature_softmax(net.logits(state), 0.7)
     noise = np.random.default_rng(0).gumbel(size=(20_000, 1, len(vocab)))
     firsts = np.array([net.sample(state, n, 0.7)[0] for n in noise])
     counts = np.bincount(firsts, minlength=len(vocab)) / len(firsts)
@@ -161,4 +163,5 @@ def test_sampling_view_works_with_rnn_and_gru_models(lstm):
     assert list(view.shown) == ["RNN", "GRU", "LSTM"]
     logits = _torch_logits(models["GRU"], vocab.encode("The sea was "))[0]
     view.render(temperature=1.0, prompt="The sea was ", seed=0)
-    np.testing.assert_allclose(view.shown["GRU"]["probs"], softmax_t(logits)[0], rtol=1e-9)
+    np.testing.assert_allclose(view.shown["GRU"]["probs"], temperature_softmax(logits)[0],
+                               rtol=1e-9)

@@ -1,7 +1,8 @@
 """Seeded 2-D toy sets for classifiers and GANs: moons, circles, spirals, XOR, a ring of Gaussians.
 
-Each generator returns ``X (n, 2)`` float64 and ``y (n,)`` int64; the same ``seed``
-gives the same arrays. Numpy only.
+Each ``make_*`` generator returns ``X (n, 2)`` float64 and ``y (n,)`` int64; the same
+``seed`` gives the same arrays. ``toy_data(name)`` gives the unlabelled ``(n, 2)``
+float32 samples that notebook 11's GANs learn to copy. Numpy only.
 """
 
 
@@ -9,7 +10,8 @@ import numpy as np
 
 from nnlib.checks import check_float, check_int, seeded_rng
 
-__all__ = ["make_moons", "make_circles", "make_spirals", "make_xor", "make_gaussian_ring"]
+__all__ = ["make_moons", "make_circles", "make_spirals", "make_xor", "make_gaussian_ring",
+           "TOY_DATASETS", "RING_MODES", "RING_RADIUS", "RING_STD", "toy_data"]
 
 
 
@@ -120,3 +122,32 @@ def make_gaussian_ring(
     X = np.repeat(centres, counts, axis=0)
     y = np.repeat(np.arange(n_modes), counts)
     return _shuffled(rng, X, y, std)
+
+
+# --------------------------------------------------------------------------- GAN targets
+
+TOY_DATASETS = ("ring", "moons", "spirals")
+# the ring of toy_data("ring"): nnlib.models.gan_metrics.mode_coverage's defaults describe it
+RING_MODES, RING_RADIUS, RING_STD = 8, 2.0, 0.05
+
+
+def toy_data(name="ring", n=2000, seed=0) -> np.ndarray:
+    """Samples of a 2-D distribution for a GAN to copy, ``(n, 2)`` float32, about [-2, 2]^2.
+
+    * ``"ring"``: 8 Gaussians (std 0.05) evenly spaced on a circle of radius 2
+      (``nnlib.data.make_gaussian_ring``), the classic test of mode collapse;
+    * ``"moons"``: ``make_moons`` (noise 0.05), centred and scaled by 1.6 (x in [-2.4, 2.4]);
+    * ``"spirals"``: two arms of ``make_spirals`` (noise 0.03), scaled by 2 (radius 2).
+    """
+    if name not in TOY_DATASETS:
+        raise ValueError(f"name must be one of {TOY_DATASETS}, got {name!r}")
+    n = check_int("n", n, RING_MODES)
+    if name == "ring":
+        x, _ = make_gaussian_ring(n, RING_MODES, radius=RING_RADIUS, std=RING_STD, seed=seed)
+    elif name == "moons":
+        x, _ = make_moons(n, noise=0.05, seed=seed)
+        x = 1.6 * (x - np.array([0.5, 0.25]))  # centred on the origin
+    else:
+        x, _ = make_spirals(n, noise=0.03, seed=seed)
+        x = 2.0 * x
+    return x.astype(np.float32)

@@ -24,7 +24,6 @@ torch is imported only inside the functions that train.
 
 from __future__ import annotations
 
-import math
 import time
 from typing import NamedTuple
 
@@ -198,9 +197,9 @@ def build_forecaster(cell="rnn", hidden=16, seed=0):
     import torch
     from torch import nn
 
-    from nnlib.models.recurrent import _check_cell, _recurrent_layer
+    from nnlib.models.cells import check_cell, recurrent_layer
 
-    _check_cell(cell)
+    check_cell(cell)
     hidden = check_int("hidden", hidden, 1)
     torch.manual_seed(seed)
 
@@ -208,7 +207,7 @@ def build_forecaster(cell="rnn", hidden=16, seed=0):
         def __init__(self):
             super().__init__()
             self.cell = cell
-            self.recurrent = _recurrent_layer(cell, 1, hidden, None)
+            self.recurrent = recurrent_layer(cell, 1, hidden, None)
             self.out = nn.Linear(hidden, 1)
 
         def forward(self, x):
@@ -251,46 +250,6 @@ class ForecastResult(NamedTuple):
     train_loss: list  # per epoch, mean squared error on standardised values
 
 
-def _train_regressor(model, x, y, recipe, seed, device, progress):
-    """Adam on the mean squared error, shuffled mini-batches, clipped gradients, seeded."""
-    import torch
-
-    from nnlib.models.training import seed_everything
-
-    generator = seed_everything(seed)
-    model.to(device)
-    x = torch.as_tensor(x, dtype=torch.float32, device=device)
-    y = torch.as_tensor(y, dtype=torch.float32, device=device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
-    batches = math.ceil(len(x) / recipe.batch_size)
-    # the one-cycle schedule of nnlib.models.training: warm up, then anneal to almost zero
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr,
-                                                   total_steps=recipe.epochs * batches)
-    losses = []
-    for epoch in range(recipe.epochs):
-        model.train()
-        order = torch.randperm(len(x), generator=generator).to(device)
-        total = 0.0
-        for b in range(batches):
-            batch = order[b * recipe.batch_size:(b + 1) * recipe.batch_size]
-            loss = torch.nn.functional.mse_loss(model(x[batch]), y[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_grad_norm)
-            optimizer.step()
-            schedule.step()
-            total += loss.item() * len(batch)
-        losses.append(total / len(x))
-        if progress is not None:
-            progress.update(epoch + 1, **{"train loss": losses[-1]})
-        if not math.isfinite(losses[-1]):
-            break
-    model.eval()
-    if progress is not None and hasattr(progress, "finish"):
-        progress.finish()
-    return losses
-
-
 def _predict(model, x, device):
     import torch
 
@@ -330,19 +289,22 @@ def fit_forecaster(series_name="sunspots", cell="rnn", seed=0, recipe=FORECAST_R
     """
     if series_name not in SERIES:
         raise ValueError(f"series_name must be one of {tuple(SERIES)}, got {series_name!r}")
-    import torch
 
-    from nnlib.models.training import default_device
+    from nnlib.models.training import resolve_device, train_classifier
 
     series = SERIES[series_name]()
     data = forecast_split(series, recipe.window, recipe.horizon, recipe.test_fraction)
     mean, std = data.mean, data.std
 
-    device = torch.device(device) if device is not None else default_device()
+    device = resolve_device(device)
     model = build_forecaster(cell, recipe.hidden, seed)
     start = time.perf_counter()
-    losses = _train_regressor(model, (data.x_train - mean) / std, (data.y_train - mean) / std,
-                              recipe, seed, device, progress)
+    # Adam on the mean squared error, shuffled mini-batches, clipped gradients, one-cycle
+    losses = train_classifier(model, (data.x_train - mean) / std, (data.y_train - mean) / std,
+                              epochs=recipe.epochs, batch_size=recipe.batch_size, lr=recipe.lr,
+                              seed=seed, device=device, progress=progress, loss="mse",
+                              clip_grad_norm=recipe.clip_grad_norm,
+                              updates_per_epoch=1).train_loss
     seconds = time.perf_counter() - start
 
     prediction = _predict(model, (data.x_test - mean) / std, device) * std + mean

@@ -16,10 +16,9 @@ millisecond on one CPU core, :meth:`GAN.decision` is the discriminator's map,
 its samples, and :meth:`GAN.sample` draws from the same noise every call, so that
 successive frames move smoothly.
 
-Measuring a GAN: on the ring of 8 Gaussians (:func:`toy_data`) :func:`mode_coverage`
-counts the modes that receive a fair share of samples; on digits
-:func:`digit_quality` asks a small classifier trained on the real digits how many
-generated images it recognises confidently, and how many classes they spread over.
+The 2-D data sets are ``nnlib.data.toy.toy_data``; the measures of a GAN (how many
+modes of the ring it covers, how digit-like its digits are) are in
+``nnlib.models.gan_metrics``.
 ``PRESETS`` hold a well-tuned setting and one that collapses onto few modes;
 :func:`fit_ring_gan` and :func:`fit_digit_gan` train with them. torch is imported
 only inside the functions that need it.
@@ -33,49 +32,15 @@ from typing import NamedTuple
 import numpy as np
 
 from nnlib.checks import check_float, check_int
-from nnlib.data import (
-    load_digits,
-    make_gaussian_ring,
-    make_moons,
-    make_spirals,
-)
+from nnlib.data import load_digits
+from nnlib.data.toy import toy_data
+from nnlib.models.gan_metrics import mode_coverage
 
-__all__ = ["TOY_DATASETS", "toy_data", "GAN_LOSSES", "discriminator_loss", "generator_loss",
-           "build_generator", "build_discriminator", "GANSettings", "PRESETS", "GAN",
-           "ModeCoverage", "mode_coverage", "RingRecipe", "RING_RECIPE", "fit_ring_gan",
-           "digit_classifier", "DigitQuality", "digit_quality", "DIGIT_SETTINGS",
-           "DIGIT_STEPS", "digit_gan", "fit_digit_gan"]
+__all__ = ["GAN_LOSSES", "discriminator_loss", "generator_loss", "build_generator",
+           "build_discriminator", "GANSettings", "PRESETS", "GAN", "RingRecipe", "RING_RECIPE",
+           "fit_ring_gan", "DIGIT_SETTINGS", "DIGIT_STEPS", "digit_gan", "fit_digit_gan"]
 
-TOY_DATASETS = ("ring", "moons", "spirals")
 GAN_LOSSES = ("non-saturating", "minimax")
-
-# the ring of toy_data("ring"): mode_coverage's defaults describe it
-RING_MODES, RING_RADIUS, RING_STD = 8, 2.0, 0.05
-
-
-# --------------------------------------------------------------------------- data
-
-
-def toy_data(name="ring", n=2000, seed=0) -> np.ndarray:
-    """Samples of a 2-D distribution for a GAN to copy, ``(n, 2)`` float32, about [-2, 2]^2.
-
-    * ``"ring"``: 8 Gaussians (std 0.05) evenly spaced on a circle of radius 2
-      (``nnlib.data.make_gaussian_ring``), the classic test of mode collapse;
-    * ``"moons"``: ``make_moons`` (noise 0.05), centred and scaled by 1.6 (x in [-2.4, 2.4]);
-    * ``"spirals"``: two arms of ``make_spirals`` (noise 0.03), scaled by 2 (radius 2).
-    """
-    if name not in TOY_DATASETS:
-        raise ValueError(f"name must be one of {TOY_DATASETS}, got {name!r}")
-    n = check_int("n", n, RING_MODES)
-    if name == "ring":
-        x, _ = make_gaussian_ring(n, RING_MODES, radius=RING_RADIUS, std=RING_STD, seed=seed)
-    elif name == "moons":
-        x, _ = make_moons(n, noise=0.05, seed=seed)
-        x = 1.6 * (x - np.array([0.5, 0.25]))  # centred on the origin
-    else:
-        x, _ = make_spirals(n, noise=0.03, seed=seed)
-        x = 2.0 * x
-    return x.astype(np.float32)
 
 
 # --------------------------------------------------------------------------- losses
@@ -259,7 +224,7 @@ class GAN:
                  depth=2):
         import torch
 
-        from nnlib.models.training import default_device
+        from nnlib.models.training import resolve_device
 
         real = np.asarray(real)
         if real.ndim != 2 or len(real) < 1 or real.dtype.kind not in "iuf":
@@ -270,7 +235,7 @@ class GAN:
         if output not in (None, "sigmoid"):
             raise ValueError(f"output must be None or 'sigmoid', got {output!r}")
         self.settings = _check_settings(settings)
-        self.device = torch.device(device) if device is not None else default_device()
+        self.device = resolve_device(device)
         self.real = torch.as_tensor(real, dtype=torch.float32, device=self.device)
         self.dim = real.shape[1]
         self.output = output
@@ -494,53 +459,6 @@ class GAN:
 # --------------------------------------------------------------------------- the ring
 
 
-class ModeCoverage(NamedTuple):
-    covered: int  # modes with at least min_share of their fair share of good samples
-    counts: np.ndarray  # (n_modes,) good samples (within 3 std of the centre) at each mode
-    quality: float  # share of all samples within 3 std of some mode's centre
-
-
-def _ring_centres(n_modes, radius):
-    angles = 2 * np.pi * np.arange(n_modes) / n_modes
-    return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (n_modes, 2)
-
-
-def mode_coverage(samples, n_modes=RING_MODES, radius=RING_RADIUS, std=RING_STD,
-                  min_share=0.25) -> ModeCoverage:
-    """How many modes of a ring of Gaussians the samples cover, and how well.
-
-    A sample is *good* if it lies within ``3 std`` of a mode's centre (99% of the real
-    samples do). Mode ``k`` is *covered* if it receives at least ``min_share`` of its
-    fair share of all samples: ``counts[k] >= min_share * n / n_modes`` good samples
-    (with the defaults, a quarter of 1/8: 3.1% of the samples). Samples between modes
-    count for no mode, so a generator that smears out over the circle covers few.
-
-    Args:
-        samples: ``(n, 2)`` generated points.
-        n_modes, radius, std: the ring (``toy_data("ring")``'s by default).
-        min_share: the fraction of the fair share a mode needs, in (0, 1].
-
-    Returns:
-        A ``ModeCoverage(covered, counts, quality)``.
-    """
-    samples = np.asarray(samples, dtype=np.float64)
-    if samples.ndim != 2 or samples.shape[1] != 2 or len(samples) < 1:
-        raise ValueError(f"samples must have shape (n, 2), got {samples.shape}")
-    n_modes = check_int("n_modes", n_modes, 1)
-    radius = check_float("radius", radius, 0.0, strict=True)
-    std = check_float("std", std, 0.0, strict=True)
-    min_share = check_float("min_share", min_share, 0.0, strict=True)
-    if min_share > 1:
-        raise ValueError(f"min_share must be in (0, 1], got {min_share!r}")
-    centres = _ring_centres(n_modes, radius)
-    distance = np.linalg.norm(samples[:, None, :] - centres[None], axis=2)  # (n, n_modes)
-    nearest = distance.argmin(axis=1)
-    good = distance.min(axis=1) <= 3 * std  # nan rows are never good
-    counts = np.bincount(nearest[good], minlength=n_modes)
-    covered = int(np.sum(counts >= min_share * len(samples) / n_modes))
-    return ModeCoverage(covered, counts, float(good.mean()))
-
-
 class RingRecipe(NamedTuple):
     steps: int  # generator updates
     anneal: float  # share of the steps, at the end, with linearly decaying learning rates
@@ -567,79 +485,6 @@ def fit_ring_gan(preset="well tuned", seed=0, steps=None, progress=None, device=
 
 
 # --------------------------------------------------------------------------- digits
-
-_CLASSIFIERS = {}
-
-
-def digit_classifier(seed=0):
-    """A small MLP (64 -> 128 -> 10) trained on ``load_digits()``'s training images, on the CPU.
-
-    Half a second to train (30 epochs of Adam; 96.4% test accuracy); cached per process and seed.
-    Its test accuracy is in ``model.test_accuracy``. It takes ``(B, 64)`` float32 values
-    in [0, 1] and returns logits ``(B, 10)``.
-    """
-    seed = check_int("seed", seed, 0)
-    if seed in _CLASSIFIERS:
-        return _CLASSIFIERS[seed]
-    import torch
-    from torch import nn
-
-    data = load_digits(dtype=np.float32)
-    x = torch.as_tensor(data.x_train.reshape(len(data.x_train), -1))
-    y = torch.as_tensor(data.y_train)
-    torch.manual_seed(seed)
-    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
-    shuffle = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    for _ in range(30):
-        order = torch.randperm(len(x), generator=shuffle)
-        for b in range(0, len(x), 64):
-            batch = order[b:b + 64]
-            loss = nn.functional.cross_entropy(model(x[batch]), y[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    model.eval()
-    with torch.no_grad():
-        logits = model(torch.as_tensor(data.x_test.reshape(len(data.x_test), -1)))
-    model.test_accuracy = float((logits.argmax(1).numpy() == data.y_test).mean())
-    _CLASSIFIERS[seed] = model
-    return model
-
-
-class DigitQuality(NamedTuple):
-    confident_share: float  # share of images whose top class has probability >= 0.9
-    class_counts: np.ndarray  # (10,) images per predicted class
-    classes_present: int  # classes predicted for at least 3% of the images
-
-
-CONFIDENT, PRESENT = 0.9, 0.03
-
-
-def digit_quality(images, classifier=None) -> DigitQuality:
-    """How digit-like generated images are, as judged by :func:`digit_classifier`.
-
-    An image is *confident* if the classifier's top class gets a softmax probability
-    ``>= 0.9`` (on the real test digits that holds for 91%); a class is *present* if
-    at least 3% of the images are predicted as it (a uniform spread gives 10% each).
-
-    Args:
-        images: ``(n, 8, 8)`` or ``(n, 64)`` values in [0, 1], the scale of ``load_digits``.
-        classifier: a model taking ``(B, 64)`` float32; ``digit_classifier()`` by default.
-    """
-    import torch
-
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim not in (2, 3) or images.shape[1:] not in ((8, 8), (64,)) or len(images) < 1:
-        raise ValueError(f"images must have shape (n, 8, 8) or (n, 64), got {images.shape}")
-    classifier = digit_classifier() if classifier is None else classifier
-    with torch.no_grad():
-        probs = torch.softmax(classifier(torch.as_tensor(images.reshape(len(images), 64))), 1)
-    top, label = probs.max(1)
-    counts = np.bincount(label.numpy(), minlength=10)
-    return DigitQuality(float((top >= CONFIDENT).float().mean()), counts,
-                        int(np.sum(counts >= PRESENT * len(images))))
-
 
 # Measured (fit_digit_gan, seeds 0-2, 1,000 samples): 69-74% classified confidently, all 10
 # classes present (the real test digits: 91%, 10); 11-13 s on one CPU core.

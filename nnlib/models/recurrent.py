@@ -18,78 +18,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nnlib.models.cells import CELLS, check_cell, recurrent_layer
+from nnlib.models.convert import recurrent_weights
+
 __all__ = ["CELLS", "build_sequence_classifier", "RecallRecipe", "RECALL_RECIPE", "fit_recall",
            "CharModel", "sample", "count_recurrent_parameters", "CharRecipe", "CHAR_RECIPE",
-           "fit_char_model", "numpy_weights", "torch_recurrent_layer",
-           "input_gradients_through_time"]
-
-CELLS = ("rnn", "lstm", "gru")
-_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-
-
-def _check_cell(cell):
-    if cell not in CELLS:
-        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
-
-
-def _recurrent_layer(cell, input_size, hidden, gate_bias):
-    """torch's layer, batch first, with the LSTM forget gate / GRU update gate bias set."""
-    import torch
-    from torch import nn
-
-    layer = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cell](
-        input_size, hidden, batch_first=True)
-    if gate_bias is not None:  # None: torch's default, small random values around 0
-        if cell == "rnn":
-            raise ValueError("gate_bias needs a gated cell (lstm or gru); a plain RNN has none")
-        # LSTM gates i, f, g, o and GRU gates r, z, n: the second block is f or z.
-        with torch.no_grad():
-            layer.bias_ih_l0[hidden:2 * hidden] = gate_bias
-            layer.bias_hh_l0[hidden:2 * hidden] = 0.0
-    return layer
-
-
-def numpy_weights(layer):
-    """The weights of a torch ``nn.RNN/LSTM/GRU`` (one layer) as ``nnlib.rnn`` takes them.
-
-    torch stores ``weight_ih_l0 (G*H, D)``; ``nnlib.rnn`` reads ``x @ w_ih`` with
-    ``w_ih (D, G*H)``: its transpose. Returns float64 arrays, in the order of the
-    matching ``nnlib.rnn`` forward function: ``(w_ih, w_hh, b)`` for the RNN and the
-    LSTM (``b = b_ih + b_hh``: the two biases always appear added), ``(w_ih, w_hh,
-    b_ih, b_hh)`` for the GRU (its ``b_hn`` sits inside the reset gate's product).
-    """
-    def array(name):
-        return getattr(layer, name).detach().cpu().double().numpy()
-
-    w_ih, w_hh = array("weight_ih_l0").T.copy(), array("weight_hh_l0").T.copy()
-    if type(layer).__name__ == "GRU":
-        return w_ih, w_hh, array("bias_ih_l0"), array("bias_hh_l0")
-    return w_ih, w_hh, array("bias_ih_l0") + array("bias_hh_l0")
-
-
-def torch_recurrent_layer(cell, w_ih, w_hh, b_ih, b_hh=None):
-    """The inverse of ``numpy_weights``: a float64 torch layer (batch first) holding these
-    ``nnlib.rnn`` weights, to check our forward and backward passes against torch's.
-
-    ``b_hh`` defaults to zeros (the RNN and the LSTM only ever use ``b_ih + b_hh``).
-    """
-    import torch
-
-    _check_cell(cell)
-    gates = _GATES[cell]
-    w_ih, w_hh = np.asarray(w_ih, dtype=float), np.asarray(w_hh, dtype=float)
-    if w_ih.ndim != 2 or w_hh.ndim != 2 or w_hh.shape[1] != w_hh.shape[0] * gates \
-            or w_ih.shape[1] != w_hh.shape[1]:
-        raise ValueError(f"a {cell} needs w_ih (D, {gates}H) and w_hh (H, {gates}H); got "
-                         f"{w_ih.shape} and {w_hh.shape}")
-    D, H = w_ih.shape[0], w_hh.shape[0]
-    b_hh = np.zeros(gates * H) if b_hh is None else b_hh
-    layer = _recurrent_layer(cell, D, H, None).double()
-    with torch.no_grad():
-        for name, value in (("weight_ih_l0", w_ih.T), ("weight_hh_l0", w_hh.T),
-                            ("bias_ih_l0", b_ih), ("bias_hh_l0", b_hh)):
-            getattr(layer, name).copy_(torch.as_tensor(np.asarray(value, dtype=float)))
-    return layer
+           "fit_char_model", "input_gradients_through_time"]
 
 
 def build_sequence_classifier(cell, input_size, hidden, classes, gate_bias=None, seed=0):
@@ -109,14 +43,14 @@ def build_sequence_classifier(cell, input_size, hidden, classes, gate_bias=None,
     import torch
     from torch import nn
 
-    _check_cell(cell)
+    check_cell(cell)
     torch.manual_seed(seed)
 
     class SequenceClassifier(nn.Module):
         def __init__(self):
             super().__init__()
             self.cell = cell
-            self.recurrent = _recurrent_layer(cell, input_size, hidden, gate_bias)
+            self.recurrent = recurrent_layer(cell, input_size, hidden, gate_bias)
             self.out = nn.Linear(hidden, classes)
 
         def forward(self, x):
@@ -174,7 +108,7 @@ def input_gradients_through_time(cell, gate_bias=None, seed=0, recipe=None, batc
     T, hidden, n_symbols = recipe.T, recipe.hidden, recipe.n_symbols
     model = build_sequence_classifier(cell, n_symbols + 1, hidden, n_symbols,
                                       gate_bias=gate_bias, seed=seed)
-    weights = numpy_weights(model.recurrent)
+    weights = recurrent_weights(model.recurrent)
     x = recall_task(batch, T, n_symbols, seed=seed)[0].astype(float)
     h0 = np.zeros((batch, hidden))
     if cell == "lstm":
@@ -215,7 +149,7 @@ def fit_recall(cell, seed=0, recipe=RECALL_RECIPE, gate_bias=None, progress=None
     from nnlib.data.sequences import recall_task
     from nnlib.models.training import accuracy, train_classifier
 
-    _check_cell(cell)
+    check_cell(cell)
     recipe_bias = {"rnn": None, "lstm": recipe.lstm_forget_bias, "gru": recipe.gru_update_bias}
     bias = recipe_bias[cell] if gate_bias is None else gate_bias
     D = recipe.n_symbols + 1
@@ -244,7 +178,7 @@ def CharModel(vocab_size, hidden=128, cell="lstm", embedding=32, seed=0):  # noq
     import torch
     from torch import nn
 
-    _check_cell(cell)
+    check_cell(cell)
     torch.manual_seed(seed)
 
     class _CharModel(nn.Module):
@@ -252,7 +186,7 @@ def CharModel(vocab_size, hidden=128, cell="lstm", embedding=32, seed=0):  # noq
             super().__init__()
             self.cell, self.vocab_size = cell, vocab_size
             self.embed = nn.Embedding(vocab_size, embedding)
-            self.recurrent = _recurrent_layer(cell, embedding, hidden, None)
+            self.recurrent = recurrent_layer(cell, embedding, hidden, None)
             self.out = nn.Linear(hidden, vocab_size)
 
         def step(self, x, state=None):
@@ -327,7 +261,7 @@ def fit_char_model(cell="lstm", seed=0, recipe=CHAR_RECIPE, progress=None, devic
     ``nnlib.data.sequences.unigram_loss`` (about 3.08 on Moby Dick) and ``uniform_loss``.
     ``progress``: e.g. ``TrainingMonitor(recipe.steps, xlabel="step")``.
     """
-    from nnlib.data.sequences import char_dataset, random_windows
+    from nnlib.data.text import char_dataset, random_windows
     from nnlib.models.training import train_classifier
 
     data = char_dataset(recipe.corpus)

@@ -24,7 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["default_device", "seed_everything", "TrainResult", "train_classifier",
+__all__ = ["default_device", "resolve_device", "seed_everything", "TrainResult",
+           "train_classifier",
            "predict_proba", "accuracy", "horizontal_flip"]
 
 
@@ -33,6 +34,13 @@ def default_device():
     import torch
 
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def resolve_device(device=None):
+    """``torch.device(device)``, or ``default_device()`` when ``device`` is None."""
+    import torch
+
+    return torch.device(device) if device is not None else default_device()
 
 
 def seed_everything(seed):
@@ -85,13 +93,13 @@ def _input_dtype(model):
     return next(model.parameters()).dtype
 
 
-def _check_data(x, y, name):
+def _check_data(x, y, name, regression=False):
     if len(x) != len(y):
         raise ValueError(f"x_{name} and y_{name} must have the same length, "
                          f"got {len(x)} and {len(y)}")
     if len(x) == 0:
         raise ValueError(f"x_{name} must hold at least one example, got an empty array")
-    if y.ndim not in (1, 2):
+    if y.ndim not in (1, 2) and not regression:
         raise ValueError(f"y_{name} must hold class labels, (N,) or one per step (N, T), "
                          f"got shape {tuple(y.shape)}")
 
@@ -104,6 +112,18 @@ def _loss(logits, y, reduction="mean"):
                            reduction=reduction)
 
 
+def _mse(prediction, y, reduction="mean"):
+    """Mean squared error of a regression (targets the shape of the predictions)."""
+    import torch.nn.functional as F
+
+    return F.mse_loss(prediction, y, reduction=reduction)
+
+
+# The losses train_classifier can minimise: the targets' dtype follows from the loss.
+LOSSES = {"cross_entropy": _loss, "mse": _mse}
+SCHEDULES = ("one-cycle", "constant")
+
+
 def _positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -113,8 +133,14 @@ def _positive_int(value, name):
 def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
                      weight_decay=0.0, x_val=None, y_val=None, augment=None, seed=0,
                      device=None, progress=None, val_name="test", updates_per_epoch=10,
-                     clip_grad_norm=None, progress_in_steps=False, stop_loss=None):
-    """Train ``model`` (logits out) with cross-entropy, Adam and a one-cycle schedule.
+                     clip_grad_norm=None, progress_in_steps=False, stop_loss=None,
+                     loss="cross_entropy", schedule="one-cycle"):
+    """Train ``model`` with Adam and a one-cycle schedule: the course's one torch training loop.
+
+    Every torch model of the course trains here: the classifiers and character models
+    (cross-entropy on logits), the forecasters (``loss="mse"``), the GAN notebook's digit
+    classifier (``schedule="constant"``). Only the GAN itself, a two-player game, has its
+    own loop (``nnlib.models.gan.GAN.step``).
 
     Args:
         model: a ``torch.nn.Module`` mapping a batch of ``x`` to logits ``(B, K)``,
@@ -142,6 +168,10 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
             ``TrainingMonitor(total_steps, xlabel="step")``).
         clip_grad_norm: rescale the gradient when its norm exceeds this (recurrent
             networks: one exploding step must not wreck the weights).
+        loss: ``"cross_entropy"`` (integer labels; the default) or ``"mse"`` (float
+            targets shaped like the model's output, a regression).
+        schedule: ``"one-cycle"`` (warm up to ``lr``, then anneal to almost zero) or
+            ``"constant"`` (``lr`` throughout).
 
     Returns:
         a ``TrainResult``. The model is left in eval mode on ``device``.
@@ -155,12 +185,21 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if (x_val is None) != (y_val is None):
         raise ValueError("pass both x_val and y_val (or neither)")
-    device = torch.device(device) if device is not None else default_device()
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {tuple(LOSSES)}, got {loss!r}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    loss_name, loss_fn, regression = loss, LOSSES[loss], loss != "cross_entropy"
+    device = resolve_device(device)
     dtype = _input_dtype(model)
+    target_dtype = torch.float32 if regression else torch.int64
     x = _as_tensor(x_train, "x_train", dtype, device)
-    y = _as_tensor(y_train, "y_train", torch.int64, device)
-    _check_data(x, y, "train")
+    y = _as_tensor(y_train, "y_train", target_dtype, device)
+    _check_data(x, y, "train", regression)
     if x_val is not None:
+        if regression:
+            raise ValueError(f"x_val and y_val are for classifiers; loss={loss_name!r} "
+                             f"has no accuracy to report")
         xv = _as_tensor(x_val, "x_val", dtype, device)
         yv = _as_tensor(y_val, "y_val", torch.int64, device)
         _check_data(xv, yv, "val")
@@ -172,8 +211,8 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
         x = x.contiguous(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     batches = math.ceil(len(x) / batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr,
-                                                   total_steps=epochs * batches)
+    scheduler = None if schedule == "constant" else torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=epochs * batches)
     report_every = max(1, batches // max(1, updates_per_epoch))
     result = TrainResult([], [], [], 0.0, 0, False, [])
     start, steps = time.perf_counter(), 0
@@ -184,15 +223,16 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
         for b in range(batches):
             batch = order[b * batch_size:(b + 1) * batch_size]
             xb = x[batch] if augment is None else augment(x[batch], generator)
-            loss = _loss(model(xb), y[batch])
+            batch_loss = loss_fn(model(xb), y[batch])
             optimizer.zero_grad()
-            loss.backward()
+            batch_loss.backward()
             if clip_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
             optimizer.step()
-            schedule.step()
+            if scheduler is not None:
+                scheduler.step()
             steps += 1
-            value = loss.item()
+            value = batch_loss.item()
             total += value * len(batch)
             recent.append(value)
             if not math.isfinite(value):

@@ -1,17 +1,17 @@
-"""Transformers in torch for notebook 12: attention blocks, a sorter and a character model.
+"""Transformers in torch for notebook 12: attention, blocks, a character model.
 
 The numpy functions of ``nnlib.attention`` compute one attention by hand; here
 the same computation is a torch module that trains:
 
 * ``MultiHeadAttention(d_model, n_heads)``: the projections ``q, k, v, o``;
-  ``numpy_attention_params(attn)`` hands its weights to
+  ``nnlib.models.convert.attention_params(attn)`` hands its weights to
   ``nnlib.attention.multi_head_attention_forward``, which gives the same output.
 * ``EncoderBlock`` and ``DecoderBlock``: pre-norm residual blocks,
   ``x = x + attn(ln(x))`` then ``x = x + ff(ln(x))``.
 * ``CharTransformer(vocab_size, ...)``: decoder-only, a causal mask; trains on a
   book with ``fit_char_transformer`` and writes text with ``nnlib.models.recurrent.sample``.
-* ``sequence_task(n, "sort")`` and ``Seq2SeqTransformer``: an encoder-decoder
-  that learns to sort (or reverse) a string of digits, ``fit_sequence_model``.
+* the encoder-decoder that learns to sort (or reverse) digits is in
+  ``nnlib.models.seq2seq``, its task in ``nnlib.data.sequences``.
 * ``step_time_comparison()``: the time of one training step of a transformer and
   of an LSTM as the sequence grows: the LSTM must walk its steps one after another,
   the transformer computes every position at once.
@@ -35,19 +35,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnlib.attention import causal_mask, sinusoidal_positional_encoding
+from nnlib.models.convert import to_numpy
+from nnlib.models.training import resolve_device
 
-__all__ = ["MultiHeadAttention", "numpy_attention_params", "EncoderBlock", "DecoderBlock",
-           "CharTransformer", "PAD", "BOS", "DIGITS", "VOCAB_SIZE", "TASKS", "SequenceData",
-           "sequence_task", "encode", "decode", "Seq2SeqTransformer", "SequenceRecipe",
-           "SEQUENCE_RECIPE", "SequenceResult", "fit_sequence_model", "CharTransformerRecipe",
-           "CHAR_TRANSFORMER_RECIPE", "fit_char_transformer", "StepTimes",
-           "step_time_comparison"]
-
-
-def _default_device(device):
-    from nnlib.models.training import default_device
-
-    return torch.device(device) if device is not None else default_device()
+__all__ = ["MultiHeadAttention", "EncoderBlock", "DecoderBlock", "CharTransformer",
+           "CharTransformerRecipe", "CHAR_TRANSFORMER_RECIPE", "fit_char_transformer",
+           "StepTimes", "step_time_comparison", "positions", "as_ids_tensor"]
 
 
 # --------------------------------------------------------------------------- attention
@@ -115,20 +108,6 @@ class MultiHeadAttention(nn.Module):
         return self.o(heads), weights
 
 
-def numpy_attention_params(attn):
-    """``attn``'s weights as the float64 dict of ``nnlib.attention.multi_head_attention_forward``.
-
-    ``w_q = attn.q.weight.T`` (numpy computes ``x @ w``, torch ``x @ W^T``),
-    ``b_q = attn.q.bias``, and the same for ``k``, ``v`` and ``o``.
-    """
-    params = {}
-    for name in "qkvo":
-        layer = getattr(attn, name)
-        params[f"w_{name}"] = layer.weight.detach().cpu().double().numpy().T.copy()
-        params[f"b_{name}"] = layer.bias.detach().cpu().double().numpy().copy()
-    return params
-
-
 # --------------------------------------------------------------------------- blocks
 
 
@@ -183,15 +162,13 @@ class DecoderBlock(nn.Module):
         return x + self.ff(self.ln3(x)), self_weights, cross_weights
 
 
-def _positions(T, E):
+def positions(T, E):
+    """The sinusoidal positional encoding ``(T, E)`` as a float32 tensor."""
     return torch.as_tensor(sinusoidal_positional_encoding(T, E), dtype=torch.float32)
 
 
-def _numpy(weights):
-    return weights.detach().cpu().double().numpy()
-
-
-def _as_ids_tensor(ids, name, device):
+def as_ids_tensor(ids, name, device):
+    """``ids`` as an int64 ``(B, T)`` tensor on ``device``, or a clear error naming ``name``."""
     if not torch.is_tensor(ids):
         array = np.asarray(ids)
         if array.dtype.kind not in "iu":
@@ -226,14 +203,14 @@ class CharTransformer(nn.Module):
         torch.manual_seed(seed)
         self.vocab_size, self.context = vocab_size, context
         self.embed = nn.Embedding(vocab_size, d_model)
-        self.register_buffer("pe", _positions(context, d_model))
+        self.register_buffer("pe", positions(context, d_model))
         self.blocks = nn.ModuleList(EncoderBlock(d_model, n_heads, d_ff)
                                     for _ in range(n_layers))
         self.ln = nn.LayerNorm(d_model)
         self.out = nn.Linear(d_model, vocab_size)
 
     def _run(self, ids, need_weights=False):
-        ids = _as_ids_tensor(ids, "ids", self.pe.device)
+        ids = as_ids_tensor(ids, "ids", self.pe.device)
         B, T = ids.shape
         if T > self.context:
             raise ValueError(f"ids hold {T} positions, more than the model's context of "
@@ -258,7 +235,7 @@ class CharTransformer(nn.Module):
         logits cover its last ``context`` positions. Works with
         ``nnlib.models.recurrent.sample``.
         """
-        x = _as_ids_tensor(x, "x", self.pe.device)
+        x = as_ids_tensor(x, "x", self.pe.device)
         ids = x if state is None else torch.cat([state, x], dim=1)
         ids = ids[:, -self.context:]
         logits = self.forward(ids)
@@ -267,255 +244,7 @@ class CharTransformer(nn.Module):
     def attention_maps(self, ids):
         """One numpy ``(B, h, T, T)`` array of attention weights per layer (eval, no grad)."""
         with torch.no_grad():
-            return [_numpy(w) for w in self._run(ids, need_weights=True)[1]]
-
-
-# --------------------------------------------------------------------------- sequence task
-
-DIGITS = 10  # tokens 0..9 are the digits themselves
-PAD = 10  # fills the positions after a short sequence's end
-BOS = 11  # "begin": the decoder's first input
-VOCAB_SIZE = 12
-TASKS = ("sort", "reverse")
-
-
-class SequenceData(NamedTuple):
-    """A batch of the digit task, padded with ``PAD`` to ``max_len``.
-
-    Attributes:
-        src: ``(n, L)`` int64, the input digits, then PAD.
-        tgt_in: ``(n, L)``: ``BOS`` then the answer shifted right by one (teacher forcing).
-        tgt_out: ``(n, L)``: the answer, then PAD (the model learns to say PAD too).
-        lengths: ``(n,)`` the number of real digits of each sequence.
-    """
-
-    src: np.ndarray
-    tgt_in: np.ndarray
-    tgt_out: np.ndarray
-    lengths: np.ndarray
-
-
-def sequence_task(n, kind="sort", seed=0, max_len=8, min_len=1):
-    """``n`` random strings of digits and their sorted (or reversed) version.
-
-    Lengths are uniform in ``min_len .. max_len``; digits uniform in 0..9 (repeats
-    allowed). ``kind="sort"``: ascending order; ``"reverse"``: back to front. The
-    answer has as many digits as the input.
-
-    Example::
-
-        data = sequence_task(2, seed=0)
-        decode(data.src[0]), decode(data.tgt_out[0])   # e.g. ('8270', '0278')
-    """
-    if kind not in TASKS:
-        raise ValueError(f"kind must be one of {TASKS}, got {kind!r}")
-    for name, value in (("n", n), ("max_len", max_len), ("min_len", min_len)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if min_len > max_len:
-        raise ValueError(f"min_len must be at most max_len = {max_len}, got {min_len}")
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(min_len, max_len + 1, size=n)
-    digits = rng.integers(0, DIGITS, size=(n, max_len))
-    real = np.arange(max_len) < lengths[:, None]  # (n, L)
-    src = np.where(real, digits, PAD)
-    if kind == "sort":
-        tgt = np.sort(src, axis=1)  # PAD = 10 sorts after every digit
-    else:
-        index = np.clip(lengths[:, None] - 1 - np.arange(max_len), 0, None)
-        tgt = np.where(real, np.take_along_axis(src, index, axis=1), PAD)
-    tgt_in = np.concatenate([np.full((n, 1), BOS), tgt[:, :-1]], axis=1)
-    return SequenceData(src.astype(np.int64), tgt_in.astype(np.int64), tgt.astype(np.int64),
-                        lengths.astype(np.int64))
-
-
-def encode(text, max_len=None):
-    """Digits typed as text, e.g. ``"3141"``, as ``(L,)`` ids padded with PAD to ``max_len``."""
-    text = str(text).replace(" ", "")
-    if not text or not text.isdigit() or not text.isascii():
-        raise ValueError(f"text must be a non-empty string of digits 0-9, got {text!r}")
-    if max_len is not None and len(text) > max_len:
-        raise ValueError(f"text holds {len(text)} digits, more than max_len = {max_len}")
-    ids = [int(c) for c in text] + [PAD] * ((max_len or len(text)) - len(text))
-    return np.array(ids, dtype=np.int64)
-
-
-def decode(ids):
-    """Ids as readable text: digits as themselves, ``BOS`` as ``^``; PAD is left out."""
-    symbols = {PAD: "", BOS: "^"}
-    return "".join(symbols.get(int(i), str(int(i))) for i in np.asarray(ids).reshape(-1))
-
-
-class Seq2SeqTransformer(nn.Module):
-    """An encoder-decoder transformer (Vaswani et al., 2017), pre-norm, small.
-
-    The encoder reads ``src`` (self-attention, PAD keys masked); the decoder reads
-    ``tgt_in`` with a causal mask and attends to the encoder's output
-    (cross-attention, PAD keys masked). Source and target have their own
-    embeddings (``src_embed``, ``tgt_embed``) over the same vocabulary and share
-    the positions ``pe``.
-
-    Attributes:
-        src_embed, tgt_embed (``nn.Embedding(V, E)``), pe (buffer ``(max_len, E)``),
-        encoder (``nn.ModuleList`` of ``EncoderBlock``), decoder (of
-        ``DecoderBlock``), enc_ln, dec_ln (``nn.LayerNorm(E)``), out
-        (``nn.Linear(E, V)``), max_len.
-    """
-
-    def __init__(self, vocab_size=VOCAB_SIZE, d_model=64, n_heads=4, n_layers=2, d_ff=128,
-                 max_len=8, seed=0):
-        super().__init__()
-        torch.manual_seed(seed)
-        self.vocab_size, self.max_len = vocab_size, max_len
-        self.src_embed = nn.Embedding(vocab_size, d_model)
-        self.tgt_embed = nn.Embedding(vocab_size, d_model)
-        self.register_buffer("pe", _positions(max_len, d_model))
-        self.encoder = nn.ModuleList(EncoderBlock(d_model, n_heads, d_ff)
-                                     for _ in range(n_layers))
-        self.decoder = nn.ModuleList(DecoderBlock(d_model, n_heads, d_ff)
-                                     for _ in range(n_layers))
-        self.enc_ln = nn.LayerNorm(d_model)
-        self.dec_ln = nn.LayerNorm(d_model)
-        self.out = nn.Linear(d_model, vocab_size)
-
-    def _check(self, ids, name):
-        ids = _as_ids_tensor(ids, name, self.pe.device)
-        if ids.shape[1] > self.max_len:
-            raise ValueError(f"{name} holds {ids.shape[1]} positions, more than max_len = "
-                             f"{self.max_len}")
-        return ids
-
-    def encode_source(self, src, need_weights=False):
-        """``src (B, S)`` -> the encoder's output ``(B, S, E)``, its key mask, its weights."""
-        src = self._check(src, "src")
-        keys = (src != PAD)[:, None, None, :]  # (B, 1, 1, S): PAD positions are never read
-        x = self.src_embed(src) + self.pe[:src.shape[1]]
-        maps = []
-        for block in self.encoder:
-            x, weights = block(x, keys, need_weights)
-            maps.append(weights)
-        return self.enc_ln(x), keys, maps
-
-    def decode_target(self, memory, keys, tgt_in, need_weights=False):
-        """Logits ``(B, T, V)`` for ``tgt_in (B, T)`` given the encoder's output."""
-        tgt_in = self._check(tgt_in, "tgt_in")
-        T = tgt_in.shape[1]
-        mask = torch.as_tensor(causal_mask(T), device=tgt_in.device)
-        x = self.tgt_embed(tgt_in) + self.pe[:T]
-        self_maps, cross_maps = [], []
-        for block in self.decoder:
-            x, self_weights, cross_weights = block(x, memory, mask, keys, need_weights)
-            self_maps.append(self_weights)
-            cross_maps.append(cross_weights)
-        return self.out(self.dec_ln(x)), self_maps, cross_maps
-
-    def forward(self, src, tgt_in):
-        """Teacher forcing: ``src (B, S)``, ``tgt_in (B, T)`` -> logits ``(B, T, V)``."""
-        memory, keys, _ = self.encode_source(src)
-        return self.decode_target(memory, keys, tgt_in)[0]
-
-    def generate(self, src):
-        """Greedy decoding: ``(B, S)`` ids -> ``(B, S)`` answer ids, one token at a time.
-
-        Each step feeds back the most likely digit (PAD and BOS are never chosen at a
-        real position); positions after each input's length are PAD. Returns a numpy
-        int64 array.
-        """
-        was_training = self.training
-        self.eval()
-        with torch.no_grad():
-            src = self._check(src, "src")
-            B, S = src.shape
-            memory, keys, _ = self.encode_source(src)
-            tgt = torch.full((B, 1), BOS, dtype=torch.int64, device=src.device)
-            for _ in range(S):
-                logits = self.decode_target(memory, keys, tgt)[0][:, -1, :DIGITS]
-                tgt = torch.cat([tgt, logits.argmax(-1, keepdim=True)], dim=1)
-            out = torch.where(src != PAD, tgt[:, 1:], PAD)
-        self.train(was_training)
-        return out.cpu().numpy()
-
-    def attention_maps(self, src, tgt_in):
-        """The weights of every attention, numpy, one array per layer.
-
-        Returns ``{"encoder": [(B, h, S, S)], "decoder": [(B, h, T, T)],
-        "cross": [(B, h, T, S)]}``. ``cross[l][b, i, t, s]``: how much output
-        position ``t`` reads input position ``s`` in head ``i`` of layer ``l``.
-        """
-        with torch.no_grad():
-            memory, keys, enc = self.encode_source(src, need_weights=True)
-            _, dec, cross = self.decode_target(memory, keys, tgt_in, need_weights=True)
-        return {"encoder": [_numpy(w) for w in enc], "decoder": [_numpy(w) for w in dec],
-                "cross": [_numpy(w) for w in cross]}
-
-
-class _Packed(nn.Module):
-    """``Seq2SeqTransformer`` taking ``[src | tgt_in]`` as one ``(B, S + T)`` array.
-
-    ``nnlib.models.training.train_classifier`` feeds a model one input array; packing the
-    two lets it train the encoder-decoder unchanged.
-    """
-
-    def __init__(self, model, src_len):
-        super().__init__()
-        self.model, self.src_len = model, src_len
-
-    def forward(self, x):
-        return self.model(x[:, :self.src_len], x[:, self.src_len:])
-
-
-class SequenceRecipe(NamedTuple):
-    max_len: int  # inputs have 1 .. max_len digits
-    d_model: int
-    n_heads: int
-    n_layers: int
-    d_ff: int
-    steps: int  # optimizer steps, each on a fresh batch
-    batch_size: int
-    lr: float  # Adam, one-cycle peak
-    clip_grad_norm: float
-
-
-SEQUENCE_RECIPE = SequenceRecipe(max_len=8, d_model=32, n_heads=4, n_layers=1, d_ff=64,
-                                 steps=550, batch_size=64, lr=5e-3, clip_grad_norm=1.0)
-
-
-class SequenceResult(NamedTuple):
-    model: object
-    token_accuracy: float  # greedy decoding, 1,000 fresh test sequences, real positions only
-    sequence_accuracy: float  # the share of test sequences answered entirely right
-    seconds: float  # training time
-    train_loss: list  # (step, training loss): 31 points over the run
-
-
-def fit_sequence_model(kind="sort", seed=0, recipe=SEQUENCE_RECIPE, progress=None, device=None):
-    """Train a ``Seq2SeqTransformer`` on ``sequence_task(kind)`` with ``recipe``.
-
-    Every step sees a fresh batch; the loss is the cross-entropy of every target
-    position (after a short input the right answer is PAD, which is easy). The
-    test uses greedy decoding (``model.generate``), so a wrong digit is fed back
-    and can spoil the rest: harder than the teacher-forced training.
-    ``progress``: e.g. ``TrainingMonitor(recipe.steps, xlabel="step")``.
-    """
-    from nnlib.models.training import train_classifier
-
-    device = _default_device(device)
-    model = Seq2SeqTransformer(VOCAB_SIZE, recipe.d_model, recipe.n_heads, recipe.n_layers,
-                               recipe.d_ff, recipe.max_len, seed=seed)
-    data = sequence_task(recipe.steps * recipe.batch_size, kind, seed=seed,
-                         max_len=recipe.max_len)
-    x = np.concatenate([data.src, data.tgt_in], axis=1)
-    result = train_classifier(_Packed(model, recipe.max_len), x, data.tgt_out, epochs=1,
-                              batch_size=recipe.batch_size, lr=recipe.lr, seed=seed,
-                              device=device, progress=progress,
-                              clip_grad_norm=recipe.clip_grad_norm, updates_per_epoch=30,
-                              progress_in_steps=True)
-    test = sequence_task(1000, kind, seed=10_000 + seed, max_len=recipe.max_len)
-    answer = model.generate(test.src)
-    real = test.src != PAD
-    right = (answer == test.tgt_out) | ~real
-    return SequenceResult(model, float(right[real].mean()), float(right.all(axis=1).mean()),
-                          result.seconds, result.curve)
+            return [to_numpy(w) for w in self._run(ids, need_weights=True)[1]]
 
 
 # --------------------------------------------------------------------------- text
@@ -547,7 +276,7 @@ def fit_char_transformer(seed=0, recipe=CHAR_TRANSFORMER_RECIPE, progress=None, 
     of the book; the validation loss (nats per character) is measured on fixed
     windows of the last 10%. Returns a ``nnlib.models.recurrent.CharResult``.
     """
-    from nnlib.data.sequences import char_dataset, random_windows
+    from nnlib.data.text import char_dataset, random_windows
     from nnlib.models.recurrent import CharResult
     from nnlib.models.training import train_classifier
 
@@ -559,7 +288,7 @@ def fit_char_transformer(seed=0, recipe=CHAR_TRANSFORMER_RECIPE, progress=None, 
     x_val, y_val = random_windows(data.val_ids, recipe.context, recipe.val_windows, seed=0)
     result = train_classifier(model, x, y, epochs=1, batch_size=recipe.batch_size,
                               lr=recipe.lr, x_val=x_val, y_val=y_val, seed=seed,
-                              device=_default_device(device), progress=progress,
+                              device=resolve_device(device), progress=progress,
                               val_name="validation", clip_grad_norm=recipe.clip_grad_norm,
                               updates_per_epoch=30, progress_in_steps=True)
     return CharResult(model, data.vocab, result.val_loss[-1], result.seconds, result.curve)
@@ -606,7 +335,7 @@ def step_time_comparison(lengths=(32, 64, 128, 256, 512), width=64, batch=16, ro
     """
     from nnlib.models.recurrent import CharModel
 
-    device = _default_device(device)
+    device = resolve_device(device)
     V = 64
     lengths = tuple(int(t) for t in lengths)
     models = {

@@ -8,7 +8,7 @@
 * ``positional_encoding_explorer``: the sinusoidal position code, its clock hands and
   the similarity of two positions' codes, which depends only on their distance.
 
-Labels are stamped with ``nnlib.views.rnn.Typewriter`` (pre-rendered glyphs): matplotlib
+Labels are stamped with ``nnlib.display.text.Typewriter`` (pre-rendered glyphs): matplotlib
 text costs 0.1-0.2 ms a character, too slow for a grid of numbers redrawn at every move.
 """
 
@@ -26,11 +26,11 @@ from nnlib.attention import (
     sinusoidal_positional_encoding,
 )
 from nnlib.display.plotting import DIVERGING_CMAP, PALETTE, SEQUENTIAL_CMAP, new_figure
+from nnlib.display.text import Typewriter, stamps, typed_text
 from nnlib.display.widgets import LiveView
-from nnlib.views.rnn import Typewriter, _draw_rgba, typed_text
 
 __all__ = ["AttentionExample", "split_words", "attention_example", "attention_calculator",
-           "positional_encoding_explorer", "stamps"]
+           "positional_encoding_explorer"]
 
 MAX_TOKENS = 20  # rows and columns of the calculator's heatmaps
 _ANNOTATE = 8  # numbers written in the cells up to this many tokens
@@ -38,47 +38,6 @@ _LABEL = 7  # characters of a word shown as its label
 _SCORE_LIMIT = 6.0  # the scores' colour scale, +-; beyond it the colours saturate
 SATURATED = 0.99  # a row "saturates" when one key takes more than this share
 _PUNCTUATION = set("'-.,!?;:")
-
-
-# --------------------------------------------------------------------------- stamped labels
-
-
-def stamps(ax, typewriter, transform=None, ha="center", va="center", rotate=False):
-    """An artist that stamps short texts at many points of ``ax`` in one go.
-
-    ``set_items([(x, y, text, colour), ...])`` changes them; ``(x, y)`` is in data
-    coordinates unless ``transform`` says otherwise. ``rotate`` turns each text a
-    quarter turn (read from bottom to top), for the labels under a heatmap's columns.
-    """
-    from matplotlib.artist import Artist
-
-    class Stamps(Artist):
-        def __init__(self):
-            super().__init__()
-            self.set_transform(ax.transData if transform is None else transform)
-            self.set_in_layout(False)
-            self._items = []
-
-        def set_items(self, items):
-            self._items = list(items)
-            self.stale = True
-
-        def draw(self, renderer):
-            if not self.get_visible() or not self._items:
-                return
-            pixels = self.get_transform().transform([(x, y) for x, y, _, _ in self._items])
-            for (px, py), (_, _, text, colour) in zip(pixels, self._items):
-                image = typewriter.image([text], colour=colour)
-                if rotate:
-                    image = np.rot90(image)
-                h, w = image.shape[:2]
-                px -= {"left": 0, "center": w / 2, "right": w}[ha]
-                py -= {"top": h, "center": h / 2, "bottom": 0}[va]
-                _draw_rgba(renderer, np.ascontiguousarray(image), px, py)
-
-    artist = Stamps()
-    ax.add_artist(artist)
-    return artist
 
 
 # --------------------------------------------------------------------------- the calculator

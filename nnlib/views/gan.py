@@ -179,7 +179,9 @@ def gan_lab(dataset="ring", preset="well tuned", seed=0):
     import ipywidgets as W
     from matplotlib.patches import Patch
 
-    from nnlib.models.gan import GAN, GAN_LOSSES, PRESETS, TOY_DATASETS, mode_coverage, toy_data
+    from nnlib.data.toy import TOY_DATASETS, toy_data
+    from nnlib.models.gan import GAN, GAN_LOSSES, PRESETS
+    from nnlib.models.gan_metrics import mode_coverage
 
     if dataset not in TOY_DATASETS:
         raise ValueError(f"dataset must be one of {TOY_DATASETS}, got {dataset!r}")
@@ -369,7 +371,8 @@ def digit_trainer(seed=0):
     import ipywidgets as W
     from matplotlib import colormaps
 
-    from nnlib.models.gan import DIGIT_SETTINGS, digit_classifier, digit_gan, digit_quality
+    from nnlib.models.gan import DIGIT_SETTINGS, digit_gan
+    from nnlib.models.gan_metrics import digit_classifier, digit_quality
 
     classifier = digit_classifier()  # trained once per process (about a second)
 

@@ -7,76 +7,22 @@ and its cell state, unit by unit and character by character. Without a model it
 trains a small one once (``nnlib.views.rnn.small_char_model``, a few seconds).
 """
 
-from typing import NamedTuple
 
 import numpy as np
 
 from nnlib.display.plotting import DIVERGING_CMAP, SEQUENTIAL_CMAP, new_figure
+from nnlib.display.text import Typewriter, typed_labels, typed_text
 from nnlib.display.widgets import LiveView
-from nnlib.models.recurrent import numpy_weights
-from nnlib.rnn import lstm_forward
-from nnlib.views.rnn import (
-    Typewriter,
-    dropped_message,
-    small_char_model,
-    split_known,
-    typed_labels,
-    typed_text,
-)
+from nnlib.models.convert import char_lstm_weights, check_lstm_states
+from nnlib.sampling import char_lstm_forward
+from nnlib.views.rnn import dropped_message, small_char_model, split_known
 
-__all__ = ["CharLSTMWeights", "char_lstm_weights", "char_lstm_forward", "gate_explorer"]
+__all__ = ["gate_explorer"]
 
 _WINDOW = 60  # characters shown
 _MIN_COLUMNS = 20  # a short text still gets cells of a sensible width
 _BLOCK = 16  # units shown at a time
 _MAX_READ = 1000  # characters the model reads (the last ones): bounds the redraw time
-
-
-class CharLSTMWeights(NamedTuple):
-    """A character LSTM's weights as float64 numpy arrays, in ``nnlib.rnn``'s layout."""
-
-    embed: np.ndarray  # (V, D), one row per character
-    w_ih: np.ndarray  # (D, 4H), torch's weight_ih_l0 transposed
-    w_hh: np.ndarray  # (H, 4H), torch's weight_hh_l0 transposed
-    b: np.ndarray  # (4H,), torch's bias_ih_l0 + bias_hh_l0
-
-
-def char_lstm_weights(model):
-    """``CharLSTMWeights`` of a trained LSTM ``nnlib.models.recurrent.CharModel``.
-
-    torch stores ``weight_ih_l0`` as ``(4H, D)`` and computes ``x @ W.T``; ``nnlib.rnn``
-    writes ``x @ w_ih`` with ``w_ih (D, 4H)``: the same numbers, transposed.
-    """
-    if getattr(model, "cell", None) != "lstm":
-        raise ValueError(f"the gate view needs an LSTM CharModel, got cell "
-                         f"{getattr(model, 'cell', type(model).__name__)!r}")
-
-    embed = model.embed.weight.detach().cpu().double().numpy()
-    return CharLSTMWeights(embed, *numpy_weights(model.recurrent))
-
-
-def char_lstm_forward(weights, ids):
-    """Run the LSTM over the character ids ``(T,)`` from zero states: ``lstm_forward``'s
-    ``(hs (1, T, H), cache)``, with the gates in ``cache.gate("f")`` and the cells in
-    ``cache.cs``. The input at each step is the character's embedding row."""
-    H = weights.w_hh.shape[0]
-    x = weights.embed[np.asarray(ids)][None]  # (1, T, D)
-    zeros = np.zeros((1, H))
-    return lstm_forward(x, zeros, zeros, weights.w_ih, weights.w_hh, weights.b)
-
-
-def _check_against_torch(model, weights, ids):
-    """The numpy hidden states must be torch's (float32 there, hence the tolerance)."""
-    import torch
-
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        ours = torch.as_tensor(ids, device=device)[None]
-        theirs = model.recurrent(model.embed(ours))[0][0].double().cpu().numpy()
-    mine = char_lstm_forward(weights, ids)[0][0]
-    if not np.allclose(mine, theirs, atol=1e-4):
-        raise ValueError(f"nnlib.rnn.lstm_forward does not reproduce this model's hidden "
-                         f"states (largest difference {np.abs(mine - theirs).max():.2g})")
 
 
 def _readable(ch):
@@ -117,9 +63,9 @@ def gate_explorer(model=None, vocab=None, text="Call me Ishmael. Some years ago"
     if model is None:
         model, vocab = small_char_model("lstm")
     weights = char_lstm_weights(model)
-    H = weights.w_hh.shape[0]
+    H = weights.recurrent[1].shape[0]
     check_text = split_known(vocab, text)[0] or vocab.chars[-1]
-    _check_against_torch(model, weights, vocab.encode(check_text))
+    check_lstm_states(model, weights, vocab.encode(check_text))
 
     fig, axes = new_figure(4, 1, figsize=(12, 6.9))
     typewriter = Typewriter(size=13)

@@ -12,13 +12,13 @@ import functools
 import numpy as np
 
 from nnlib.display.plotting import COLORS, PALETTE, new_figure
+from nnlib.display.text import Typewriter, typed_text
 from nnlib.display.widgets import LiveView
-from nnlib.models.recurrent import numpy_weights
 from nnlib.rnn import run_through_time
+from nnlib.sampling import temperature_softmax
 
-__all__ = ["spectral_radius_explorer", "sampling_explorer", "NumpyCharModel", "softmax_t",
-           "small_char_model", "split_known", "dropped_message", "Typewriter", "typed_text",
-           "typed_labels"]
+__all__ = ["spectral_radius_explorer", "sampling_explorer", "small_char_model", "split_known",
+           "dropped_message"]
 
 _T = 50
 _UNITS = 5  # hidden units drawn as trajectories
@@ -83,151 +83,6 @@ def spectral_radius_explorer():
 
 
 
-# --------------------------------------------------------------------------- fast monospaced text
-
-
-class Typewriter:
-    """Monospaced glyphs rendered once with PIL; a text then becomes an RGBA image by indexing.
-
-    matplotlib 3.11 draws a ``Text`` glyph by glyph, about 0.2 ms a glyph here: 200
-    sampled characters would cost 40 ms per model and redraw. Pasting pre-rendered
-    glyph tiles costs a fraction of a millisecond, and monospaced text needs no layout.
-    """
-
-    def __init__(self, size=13, bold=False):
-        from matplotlib import font_manager
-        from PIL import ImageFont
-
-        path = font_manager.findfont(font_manager.FontProperties(
-            family="DejaVu Sans Mono", weight="bold" if bold else "normal"))
-        self.font = ImageFont.truetype(path, size)
-        ascent, descent = self.font.getmetrics()
-        self.width = int(np.ceil(self.font.getlength("M")))  # pixels per character
-        self.height = ascent + descent + max(2, size // 4)  # pixels per line, with spacing
-        self._index = {}
-        self._tiles = [np.zeros((self.height, self.width))]  # tile 0: blank
-        self._stacked = None
-        self._short = {}  # images of short texts (labels), which come back often
-
-    def _tile(self, ch):
-        if ch not in self._index:
-            from PIL import Image, ImageDraw
-
-            image = Image.new("L", (self.width, self.height), 0)
-            ImageDraw.Draw(image).text((0, 1), ch, font=self.font, fill=255)
-            self._index[ch] = len(self._tiles)
-            self._tiles.append(np.asarray(image) / 255.0)
-            self._stacked = None
-        return self._index[ch]
-
-    def image(self, rows, colour="0.1", first=0, first_colour="C0"):
-        """``rows`` (strings) as an RGBA ``uint8`` image, the first ``first`` characters
-        (row after row) in ``first_colour``."""
-        from matplotlib.colors import to_rgb
-
-        key = (tuple(rows), colour, first, first_colour)
-        if key in self._short:
-            return self._short[key]
-        R, C = len(rows), max(map(len, rows))
-        ids = np.zeros((R, C), dtype=np.intp)
-        for r, row in enumerate(rows):
-            ids[r, :len(row)] = [self._tile(ch) for ch in row]
-        if self._stacked is None:
-            self._stacked = np.stack(self._tiles)
-        h, w = self.height, self.width
-        alpha = self._stacked[ids].transpose(0, 2, 1, 3).reshape(R * h, C * w)
-        rgb = np.empty((R * C, 3))
-        rgb[:] = to_rgb(colour)
-        rgb[:first] = to_rgb(first_colour)
-        rgb = np.repeat(np.repeat(rgb.reshape(R, C, 3), h, axis=0), w, axis=1)
-        out = np.empty((R * h, C * w, 4), dtype=np.uint8)
-        out[..., :3] = np.rint(rgb * 255)
-        out[..., 3] = np.rint(alpha * 255)
-        if R * C <= 8 and len(self._short) < 4096:
-            self._short[key] = out
-        return out
-
-
-def _draw_rgba(renderer, image, x, y):
-    """Draw an RGBA ``uint8`` image (top row first) with its lower left corner at pixel x, y."""
-    gc = renderer.new_gc()
-    renderer.draw_image(gc, round(x), round(y), image[::-1])
-    gc.restore()
-
-
-def typed_text(ax, typewriter, xy, transform=None, ha="left", va="top"):
-    """Add monospaced text drawn by ``typewriter`` to ``ax``, placed like ``ax.text``.
-
-    ``xy`` is in axes coordinates unless ``transform`` says otherwise. The artist's
-    ``set_text(text, **colours)`` changes it (lines split at ``\\n``; colours as
-    ``Typewriter.image``). It is left out of the layout, like a label placed by hand.
-    """
-    from matplotlib.artist import Artist
-
-    class TypedText(Artist):
-        def __init__(self):
-            super().__init__()
-            self.set_transform(ax.transAxes if transform is None else transform)
-            self.set_in_layout(False)
-            self._image = None
-
-        def set_text(self, text, **colours):
-            self._image = typewriter.image(text.split("\n"), **colours) if text else None
-            self.stale = True
-
-        def draw(self, renderer):
-            if not self.get_visible() or self._image is None:
-                return
-            h, w = self._image.shape[:2]
-            x, y = self.get_transform().transform(xy)
-            x -= {"left": 0, "center": w / 2, "right": w}[ha]
-            y -= {"top": h, "center": h / 2, "bottom": 0}[va]
-            _draw_rgba(renderer, self._image, x, y)
-
-    artist = TypedText()
-    ax.add_artist(artist)
-    return artist
-
-
-def typed_labels(ax, typewriter, y=-0.02):
-    """Add a row of short labels under ``ax`` (``y`` in axes coordinates), centred at data x.
-
-    ``set_labels(xs, labels)`` changes them. The row is pasted into one image at
-    draw time, where the positions in pixels are known: one ``draw_image`` for
-    sixty labels instead of sixty.
-    """
-    from matplotlib.artist import Artist
-    from matplotlib.transforms import blended_transform_factory
-
-    class TypedLabels(Artist):
-        def __init__(self):
-            super().__init__()
-            self.set_transform(blended_transform_factory(ax.transData, ax.transAxes))
-            self.set_in_layout(False)
-            self._xs, self._labels = [], []
-
-        def set_labels(self, xs, labels):
-            self._xs, self._labels = list(xs), list(labels)
-            self.stale = True
-
-        def draw(self, renderer):
-            if not self.get_visible() or not self._labels:
-                return
-            images = [typewriter.image([label]) for label in self._labels]
-            pixels = self.get_transform().transform([(x, y) for x in self._xs])
-            lefts = [round(px - image.shape[1] / 2) for (px, _), image in zip(pixels, images)]
-            start = min(lefts)
-            width = max(left + image.shape[1] for left, image in zip(lefts, images)) - start
-            strip = np.zeros((typewriter.height, width, 4), dtype=np.uint8)
-            for left, image in zip(lefts, images):
-                strip[:, left - start:left - start + image.shape[1]] = image
-            _draw_rgba(renderer, strip, start, pixels[0][1] - typewriter.height)
-
-    artist = TypedLabels()
-    ax.add_artist(artist)
-    return artist
-
-
 # --------------------------------------------------------------------------- trained char models
 
 _SAMPLE_LENGTH = 200  # characters sampled per model
@@ -272,114 +127,6 @@ def dropped_message(dropped):
     return f"{listed} {'is' if len(dropped) == 1 else 'are'} not in the book's alphabet; dropped"
 
 
-class NumpyCharModel:
-    """A trained ``nnlib.models.recurrent.CharModel`` (RNN, LSTM or GRU) run in numpy, one step at a time.
-
-    Float64 copies of the weights and the cell's equations for one sequence, as in
-    ``nnlib.rnn``'s forward functions (torch's gate orders: LSTM ``i, f, g, o``, GRU
-    ``r, z, n``). A step costs some 20 µs, a call into torch some 500 µs: the
-    difference between a sampling view that redraws in 50 ms and one that takes a
-    third of a second. Two rearrangements, exact up to rounding, save numpy calls:
-
-    * the embedding, the input weights and the biases fold into one table,
-      ``x_table[k] = embed[k] @ w_ih + b_ih (+ b_hh)``: a character's input term is a row;
-    * ``sigmoid(a) = (1 + tanh(a / 2)) / 2``: with the sigmoid gates' columns halved
-      once, a single ``tanh`` per step serves every gate.
-    """
-
-    def __init__(self, model):
-        def numpy(p):
-            return p.detach().cpu().double().numpy()
-
-        self.cell, H = model.cell, model.recurrent.hidden_size
-        w_ih, w_hh, *biases = numpy_weights(model.recurrent)  # (D, GH), (H, GH)
-        # The GRU's b_hn sits inside r * (...), so it keeps b_hh apart; elsewhere biases add.
-        b_hh = biases[1] if self.cell == "gru" else np.zeros(w_hh.shape[1])
-        x_table = numpy(model.embed.weight) @ w_ih + biases[0]  # (V, GH)
-        scale = np.ones(w_hh.shape[1])
-        if self.cell == "lstm":
-            scale[:2 * H] = scale[3 * H:] = 0.5  # i, f and o are sigmoids, g a tanh
-        elif self.cell == "gru":
-            scale[:2 * H] = 0.5  # r and z are sigmoids, n a tanh
-        self.x_table, self.w_hh, self.b_hh = x_table * scale, w_hh * scale, b_hh * scale
-        self.w_out, self.b_out = numpy(model.out.weight).T, numpy(model.out.bias)  # (H, V)
-        self.hidden = H
-
-    def start(self):
-        """The zero state: ``(h,)``, or ``(h, c)`` for an LSTM."""
-        zeros = np.zeros(self.hidden)
-        return (zeros, zeros) if self.cell == "lstm" else (zeros,)
-
-    def _next(self, token, recurrent, state):
-        """The state after ``token``, given ``recurrent = h @ w_hh`` (scaled columns)."""
-        H, x = self.hidden, self.x_table[token]
-        if self.cell == "rnn":
-            return (np.tanh(x + recurrent),)
-        if self.cell == "lstm":
-            t = np.tanh(x + recurrent)  # i, f, o as tanh(a / 2); g as tanh(a)
-            s = 0.5 * t + 0.5
-            c = s[H:2 * H] * state[1] + s[:H] * t[2 * H:3 * H]  # c = f * c + i * g
-            return s[3 * H:] * np.tanh(c), c  # h = o * tanh(c)
-        recurrent = recurrent + self.b_hh
-        s = 0.5 * np.tanh(x[:2 * H] + recurrent[:2 * H]) + 0.5  # r, z
-        n = np.tanh(x[2 * H:] + s[:H] * recurrent[2 * H:])
-        return (n + s[H:] * (state[0] - n),)  # h = (1 - z) * n + z * h
-
-    def step(self, token, state):
-        """The state after reading character id ``token`` in ``state``."""
-        return self._next(token, state[0] @ self.w_hh, state)
-
-    def read(self, ids, state=None):
-        """The state after reading the ids ``(T,)``, from ``state`` (zero by default)."""
-        state = self.start() if state is None else state
-        for token in ids:
-            state = self.step(token, state)
-        return state
-
-    def logits(self, state):
-        """Scores ``(V,)`` for the next character."""
-        return state[0] @ self.w_out + self.b_out
-
-    def sample(self, state, noise, temperature):
-        """Ids of ``len(noise)`` characters written from ``state``, one at a time.
-
-        Each is ``argmax(logits / temperature + noise[k])``: with ``noise (L, V)``
-        standard Gumbel draws this is a draw from ``softmax(logits / temperature)``
-        (the Gumbel-max trick), and the same noise gives the same text.
-        """
-        GH = self.w_hh.shape[1]
-        w = np.concatenate([self.w_hh, self.w_out / temperature], axis=1)  # one product a step
-        noise = noise + self.b_out / temperature
-        out = np.empty(len(noise), dtype=np.int64)
-        for k in range(len(noise)):
-            z = state[0] @ w
-            out[k] = token = int(np.argmax(z[GH:] + noise[k]))
-            state = self._next(token, z[:GH], state)
-        return out
-
-
-def softmax_t(logits, temperature=1.0):
-    """``softmax(logits / temperature)`` and its entropy in nats."""
-    z = logits / temperature
-    log_p = z - z.max()
-    log_p -= np.log(np.exp(log_p).sum())
-    p = np.exp(log_p)
-    return p, float(-(p * log_p).sum())
-
-
-def numpy_sampler(model):
-    """The numpy twin of a trained character model, for sampling without torch's overhead.
-
-    ``NumpyCharModel`` for an RNN, LSTM or GRU ``CharModel``; ``NumpyCharTransformer``
-    (``nnlib.views.transformer``) for a ``CharTransformer``.
-    """
-    if hasattr(model, "blocks"):  # nnlib.models.transformer.CharTransformer
-        from nnlib.views.transformer import NumpyCharTransformer
-
-        return NumpyCharTransformer(model)
-    return NumpyCharModel(model)
-
-
 def _readable(ch):
     return {" ": "␣", "\n": "↵"}.get(ch, ch)
 
@@ -414,7 +161,7 @@ def sampling_explorer(models=None, vocab=None, prompt="The sea was "):
     characters, each drawn from ``softmax(logits / temperature)``; the book's line
     breaks show as ↵. Right: that distribution for the first character after the
     prompt (the 15 likeliest; ␣ is a space), its entropy in nats, and in blue the
-    character the model drew. The models run in numpy (``numpy_sampler``); the seed
+    character the model drew. The models run in numpy (``nnlib.sampling``); the seed
     fixes the random numbers, the same for every model and temperature. Characters
     the book never uses are dropped from the prompt, with a message; a transformer
     reads at most its context (the end of a longer prompt), with a message.
@@ -423,8 +170,10 @@ def sampling_explorer(models=None, vocab=None, prompt="The sea was "):
     from matplotlib.collections import PolyCollection
     from matplotlib.transforms import blended_transform_factory
 
+    from nnlib.models.convert import numpy_twin
+
     models, vocab = _models_and_vocab(models, vocab)
-    nets = {name: numpy_sampler(model) for name, model in models.items()}
+    nets = {name: numpy_twin(model) for name, model in models.items()}
     V, n = len(vocab), len(nets)
     start_id = vocab.chars.index("\n") if "\n" in vocab.chars else 0  # for an empty prompt
     fig, axes = new_figure(n, 2, figsize=(12.5, 0.2 + 1.8 * n),
@@ -474,7 +223,7 @@ def sampling_explorer(models=None, vocab=None, prompt="The sea was "):
                 states[key] = net.read(net_ids)
             out = net.sample(states[key], noise, temperature)
             text = vocab.decode(out)
-            probs, h = softmax_t(net.logits(states[key]), temperature)
+            probs, h = temperature_softmax(net.logits(states[key]), temperature)
             shown[name] = {"probs": probs, "entropy": h, "text": text}
             typed = (head + text).replace("\n", "↵")
             body.set_text("\n".join(typed[k:k + _LINE] for k in range(0, len(typed), _LINE)),

@@ -6,8 +6,9 @@ character transformer writes at a temperature.
   the encoder's self-attention, the decoder's masked self-attention, or the decoder's
   cross-attention to the input.
 * ``transformer_sampler``: 200 characters sampled from a trained
-  ``nnlib.models.transformer.CharTransformer``, run in numpy by ``NumpyCharTransformer`` with
-  the from-scratch ``nnlib.attention`` functions and a key/value cache: a step costs
+  ``nnlib.models.transformer.CharTransformer``, run in numpy by
+  ``nnlib.sampling.NumpyCharTransformer`` with the from-scratch ``nnlib.attention``
+  functions and a key/value cache: a step costs
   some 0.1 ms, a call into torch some 0.5 ms or more, too slow for 200 steps a redraw.
 
 Without a model each view trains a small one once (a few seconds, cached):
@@ -15,20 +16,17 @@ Without a model each view trains a small one once (a few seconds, cached):
 """
 
 import functools
-import math
-from typing import NamedTuple
 
 import numpy as np
 
-from nnlib.attention import attention_entropy, causal_mask, multi_head_attention_forward
+from nnlib.attention import attention_entropy
 from nnlib.display.plotting import PALETTE, SEQUENTIAL_CMAP, new_figure
+from nnlib.display.text import Typewriter, stamps, typed_text
 from nnlib.display.widgets import LiveView
-from nnlib.layers import layernorm_forward
-from nnlib.views.attention import stamps
-from nnlib.views.rnn import Typewriter, sampling_explorer, typed_text
+from nnlib.views.rnn import sampling_explorer
 
-__all__ = ["small_sequence_model", "small_char_transformer", "NumpyCharTransformer",
-           "TransformerState", "head_maps", "transformer_sampler", "MAP_KINDS"]
+__all__ = ["small_sequence_model", "small_char_transformer", "head_maps",
+           "transformer_sampler", "MAP_KINDS"]
 
 # Fallback training, on the CPU with one thread: the sorter reaches ~99% of test sequences
 # right (about 10 s); the character model ~2.3 nats/char on held-out text in about 4 s (the
@@ -44,7 +42,7 @@ def small_sequence_model(kind="sort"):
     ``fit_sequence_model`` with ``SEQUENCE_RECIPE`` cut to ``FALLBACK_SEQUENCE_RECIPE``,
     on the CPU: for the views and tests without a notebook's model.
     """
-    from nnlib.models.transformer import SEQUENCE_RECIPE, fit_sequence_model
+    from nnlib.models.seq2seq import SEQUENCE_RECIPE, fit_sequence_model
 
     recipe = SEQUENCE_RECIPE._replace(**FALLBACK_SEQUENCE_RECIPE)
     return fit_sequence_model(kind, recipe=recipe, device="cpu").model
@@ -107,7 +105,7 @@ def head_maps(model=None, kind="sort", digits="3141592"):
     import torch
     from matplotlib.transforms import blended_transform_factory
 
-    from nnlib.models.transformer import BOS, decode
+    from nnlib.data.sequences import BOS, decode
 
     model = small_sequence_model(kind) if model is None else model
     model.eval()
@@ -223,205 +221,6 @@ def head_maps(model=None, kind="sort", digits="3141592"):
     return view
 
 
-# --------------------------------------------------------------------------- numpy char model
-
-
-class TransformerState(NamedTuple):
-    """What a ``NumpyCharTransformer`` has read: enough to go on without reading it again."""
-
-    ids: np.ndarray  # (t,) the ids in the window, at most the model's context
-    keys: list  # per layer (h, d, context), transposed for q @ K^T; t columns are filled
-    values: list  # per layer (h, context, d); t rows are filled
-    residual: np.ndarray  # (E,) the last position's vector after the last block
-
-
-def _numpy(p):
-    return p.detach().cpu().double().numpy()
-
-
-def _layer_norm(x, gain, bias, eps):
-    return layernorm_forward(x, gain, bias, eps)[0]
-
-
-class _Norm(NamedTuple):
-    """A layer norm folded into the matrix after it: ``ln(x) @ w + b = (x @ a) * inv + c``.
-
-    ``a = centre @ (gain * w)`` (``centre = I - 1/E`` takes the mean off),
-    ``c = bias @ w + b``, and ``inv = 1 / sqrt(var(x) + eps)`` is computed from two dot
-    products, ``var = x.x / E - (sum x / E)^2``.
-    """
-
-    a: np.ndarray  # (E, M)
-    c: np.ndarray  # (M,)
-    eps: float
-
-
-def _fold(norm, w, b):
-    gain, bias, eps = norm
-    E = len(gain)
-    centre = np.eye(E) - 1.0 / E
-    return _Norm(centre @ (gain[:, None] * w), bias @ w + b, eps)
-
-
-class NumpyCharTransformer:
-    """A trained ``nnlib.models.transformer.CharTransformer`` run in numpy, with a key/value cache.
-
-    The interface of ``nnlib.views.rnn.NumpyCharModel`` (``start``, ``step``, ``read``,
-    ``logits``, ``sample``), so the same sampling code drives either kind of model.
-
-    * ``read(ids)`` runs the whole window at once, as in training: the causal
-      ``nnlib.attention.multi_head_attention_forward`` in each block; it keeps every
-      layer's keys and values.
-    * Each further step computes the new position only: its query attends to the
-      cached keys and values and its own, all that the causal mask allows it, so the
-      result is the full forward's, to rounding (tests/test_views_attention.py).
-    * Positions stop at the model's ``context``; when the window is full, its last
-      ``context // 2`` ids are read again from position 0 (the model trained on windows
-      that start anywhere in the book). torch's ``CharTransformer.step`` slides the
-      window by one instead, recomputing all of it at every step: the same logits
-      while the window is not full, slightly different after.
-
-    A step costs some 50 µs: float64 copies of the weights, each layer norm folded into
-    the matrix after it (``_Norm``) and ``1/sqrt(d)`` into the query projection.
-    """
-
-    def __init__(self, model):
-        from nnlib.models.transformer import numpy_attention_params
-
-        self.context = model.context
-        self.embed = _numpy(model.embed.weight)  # (V, E)
-        self.pe = _numpy(model.pe)  # (context, E)
-        self.width = E = self.embed.shape[1]
-        self.blocks = []
-        for block in model.blocks:
-            attn = block.attn
-            h = attn.n_heads
-            params = numpy_attention_params(attn)  # w_q ... (E, E), b_q ... (E,)
-            ln1 = (_numpy(block.ln1.weight), _numpy(block.ln1.bias), block.ln1.eps)
-            ln2 = (_numpy(block.ln2.weight), _numpy(block.ln2.bias), block.ln2.eps)
-            ff1, ff2 = block.ff[0], block.ff[2]
-            ff = (_numpy(ff1.weight).T, _numpy(ff1.bias), _numpy(ff2.weight).T, _numpy(ff2.bias))
-            scale = np.concatenate([np.full(E, 1 / math.sqrt(E // h)), np.ones(2 * E)])
-            w_qkv = np.concatenate([params[f"w_{n}"] for n in "qkv"], axis=1) * scale  # (E, 3E)
-            b_qkv = np.concatenate([params[f"b_{n}"] for n in "qkv"]) * scale
-            self.blocks.append({
-                "h": h, "ln1": ln1, "ln2": ln2, "ff": ff,
-                "params": params,
-                "qkv": _fold(ln1, w_qkv, b_qkv), "ff1": _fold(ln2, ff[0], ff[1]),
-            })
-        self.ln = (_numpy(model.ln.weight), _numpy(model.ln.bias), model.ln.eps)
-        self.w_out, self.b_out = _numpy(model.out.weight).T, _numpy(model.out.bias)  # (E, V)
-        self.out = _fold(self.ln, self.w_out, self.b_out)
-        self.ones = np.ones(E)
-
-    def _empty_cache(self):
-        E, C = self.width, self.context
-        return ([np.zeros((b["h"], E // b["h"], C)) for b in self.blocks],
-                [np.zeros((b["h"], C, E // b["h"])) for b in self.blocks])
-
-    def start(self):
-        """Nothing read yet (``logits`` needs at least one id read)."""
-        keys, values = self._empty_cache()
-        return TransformerState(np.zeros(0, dtype=np.int64), keys, values, None)
-
-    def read(self, ids, state=None):
-        """The state after reading ``ids (T,)`` (after ``state``'s ids, if given).
-
-        The window is the last ``context`` ids; they run through every block at once.
-        """
-        ids = np.asarray(ids, dtype=np.int64)
-        if state is not None and len(state.ids):
-            ids = np.concatenate([state.ids, ids])
-        if len(ids) == 0:
-            return self.start() if state is None else state
-        ids = ids[-self.context:]
-        T = len(ids)
-        x = (self.embed[ids] + self.pe[:T])[None]  # (1, T, E)
-        mask = causal_mask(T)
-        keys, values = self._empty_cache()
-        for layer, block in enumerate(self.blocks):
-            a = _layer_norm(x, *block["ln1"])
-            out, cache = multi_head_attention_forward(a, a, block["params"], block["h"], mask)
-            keys[layer][:, :, :T] = cache.attention.k[0].transpose(0, 2, 1)  # (h, d, T)
-            values[layer][:, :T] = cache.attention.v[0]  # (h, T, d)
-            x = x + out
-            w1, b1, w2, b2 = block["ff"]
-            x = x + np.maximum(_layer_norm(x, *block["ln2"]) @ w1 + b1, 0.0) @ w2 + b2
-        return TransformerState(ids, keys, values, x[0, -1])
-
-    def _inv_std(self, x, eps):
-        """``1 / sqrt(var(x) + eps)`` from two dot products."""
-        E = self.width
-        mean = (x @ self.ones) / E
-        return 1.0 / math.sqrt(x @ x / E - mean * mean + eps)
-
-    def _advance(self, token, t, keys, values):
-        """The residual vector of position ``t`` reading ``token``; fills the caches' ``t``."""
-        E = self.width
-        x = self.embed[token] + self.pe[t]  # (E,)
-        for block, K, V in zip(self.blocks, keys, values):
-            h = block["h"]
-            d = E // h
-            norm = block["qkv"]
-            qkv = (x @ norm.a) * self._inv_std(x, norm.eps) + norm.c  # ln1, then q, k, v
-            K[:, :, t] = qkv[E:2 * E].reshape(h, d)
-            V[:, t] = qkv[2 * E:].reshape(h, d)
-            scores = qkv[:E].reshape(h, 1, d) @ K[:, :, :t + 1]  # (h, 1, t+1), / sqrt(d)
-            e = np.exp(scores - scores.max())  # one shift for every head: exp stays finite
-            heads = (e @ V[:, :t + 1]) / e.sum(axis=2, keepdims=True)  # (h, 1, d)
-            p = block["params"]
-            x = x + heads.reshape(E) @ p["w_o"] + p["b_o"]
-            norm = block["ff1"]
-            f = np.maximum((x @ norm.a) * self._inv_std(x, norm.eps) + norm.c, 0.0)
-            x = x + f @ block["ff"][2] + block["ff"][3]
-        return x
-
-    def step(self, token, state):
-        """The state after reading character id ``token`` in ``state`` (left unchanged)."""
-        t = len(state.ids)
-        if t == self.context:  # the window is full: read its second half again
-            return self.read(np.append(state.ids[-(self.context // 2):], token))
-        keys, values = [k.copy() for k in state.keys], [v.copy() for v in state.values]
-        x = self._advance(int(token), t, keys, values)
-        return TransformerState(np.append(state.ids, token), keys, values, x)
-
-    def logits(self, state):
-        """Scores ``(V,)`` for the next character."""
-        if state.residual is None:
-            raise ValueError("read at least one id before asking for logits")
-        return _layer_norm(state.residual, *self.ln) @ self.w_out + self.b_out
-
-    def sample(self, state, noise, temperature):
-        """Ids of ``len(noise)`` characters written from ``state``, one at a time.
-
-        Each is ``argmax(logits / temperature + noise[k])``: with standard Gumbel
-        ``noise (L, V)`` a draw from ``softmax(logits / temperature)`` (the Gumbel-max
-        trick), as in ``NumpyCharModel.sample``.
-        """
-        if state.residual is None:
-            raise ValueError("read at least one id before sampling")
-        noise = noise + self.out.c / temperature
-        ids = list(state.ids)
-        t = len(ids)
-        keys, values = [k.copy() for k in state.keys], [v.copy() for v in state.values]
-        x = state.residual
-        out = np.empty(len(noise), dtype=np.int64)
-        for n in range(len(noise)):
-            z = (x @ self.out.a) * (self._inv_std(x, self.out.eps) / temperature)
-            out[n] = token = int(np.argmax(z + noise[n]))
-            ids.append(token)
-            if n + 1 == len(noise):
-                break
-            if t == self.context:
-                state = self.read(ids[-(self.context // 2) - 1:])
-                ids, t = list(state.ids), len(state.ids)
-                keys, values, x = state.keys, state.values, state.residual
-            else:
-                x = self._advance(token, t, keys, values)
-                t += 1
-        return out
-
-
 # --------------------------------------------------------------------------- sampler
 
 
@@ -429,7 +228,7 @@ def transformer_sampler(model=None, vocab=None, prompt="The sea was "):
     """Sample 200 characters from a trained character transformer at a temperature.
 
     ``sampling_explorer`` of notebook 08 with one model (see there for the controls
-    and panels), run in numpy by ``NumpyCharTransformer``: the from-scratch attention
+    and panels), run in numpy by ``nnlib.sampling.NumpyCharTransformer``: the from-scratch attention
     with a key/value cache.
 
     Args:
