@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlib.layers import _check_images, conv_output_size
+from nnlib.layers import check_images, conv_output_size
 
 __all__ = ["conv2d_forward_loops", "conv2d_backward_loops",
            "maxpool2d_forward_loops", "maxpool2d_backward_loops"]
@@ -28,7 +28,7 @@ class LoopConvCache(NamedTuple):
 
 def conv2d_forward_loops(x, w, b, stride=1, padding=0):
     """``conv2d_forward`` with a loop over output positions: a dot product per patch."""
-    x = _check_images(x)
+    x = check_images(x)
     w, b = np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)
     B, C, H, W = x.shape
     F, _, KH, KW = w.shape
@@ -67,7 +67,7 @@ class LoopPoolCache(NamedTuple):
 
 def maxpool2d_forward_loops(x, kernel=2, stride=None):
     """``maxpool2d_forward`` with a loop over windows (ties: the first cell, as torch)."""
-    x = _check_images(x)
+    x = check_images(x)
     stride = kernel if stride is None else stride  # stride=0 is refused below
     B, C, H, W = x.shape
     OH, OW = conv_output_size(H, kernel, stride), conv_output_size(W, kernel, stride)

@@ -215,7 +215,7 @@ def conv_output_size(size, kernel, stride=1, padding=0):
     return (padded - kernel) // stride + 1
 
 
-def _check_images(x, name="x"):
+def check_images(x, name="x"):
     x = as_float_array(x, name)
     if x.ndim != 4:
         raise ValueError(f"{name} must be a batch of images (B, C, H, W), got shape {x.shape}")
@@ -236,7 +236,7 @@ def im2col(x, kernel_size, stride=1, padding=0):
         in ``(C, KH, KW)`` order, the order of ``w.reshape(F, -1)``'s rows. A
         convolution is then one matrix product, ``w.reshape(F, -1) @ cols``.
     """
-    x = _check_images(x)
+    x = check_images(x)
     KH, KW = kernel_size
     B, C, H, W = x.shape
     OH, OW = conv_output_size(H, KH, stride, padding), conv_output_size(W, KW, stride, padding)
@@ -278,7 +278,7 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
         output and their gradient in ``conv2d_backward`` is zero, exactly as in
         torch. Tested against ``torch.nn.functional.conv2d(x, w, b, stride, padding)``.
     """
-    x = _check_images(x)
+    x = check_images(x)
     w, b = as_float_array(w, "w"), as_float_array(b, "b")
     if w.ndim != 4:
         raise ValueError(f"w must hold filters (F, C, KH, KW), got shape {w.shape}")
@@ -382,7 +382,7 @@ def maxpool2d_forward(x, kernel=2, stride=None):
         ``x`` in place before the backward pass.
         Tested against ``torch.nn.functional.max_pool2d(x, kernel, stride)``.
     """
-    x = _check_images(x)
+    x = check_images(x)
     kernel = check_int("kernel", kernel, 1)
     stride = kernel if stride is None else check_int("stride", stride, 1)
     B, C, H, W = x.shape

@@ -118,6 +118,7 @@ class Seq2SeqTransformer(nn.Module):
         "cross": [(B, h, T, S)]}``. ``cross[l][b, i, t, s]``: how much output
         position ``t`` reads input position ``s`` in head ``i`` of layer ``l``.
         """
+        src, tgt_in = self._check(src, "src"), self._check(tgt_in, "tgt_in")
         with torch.no_grad():
             memory, keys, enc = self.encode_source(src, need_weights=True)
             _, dec, cross = self.decode_target(memory, keys, tgt_in, need_weights=True)

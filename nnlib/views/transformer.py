@@ -102,14 +102,12 @@ def head_maps(model=None, kind="sort", digits="3141592"):
     ``model.max_len`` digits are read.
     """
     import ipywidgets as W
-    import torch
     from matplotlib.transforms import blended_transform_factory
 
     from nnlib.data.sequences import BOS, decode
 
     model = small_sequence_model(kind) if model is None else model
     model.eval()
-    device = next(model.parameters()).device
     n_heads, n_layers = model.encoder[0].attn.n_heads, len(model.encoder)
     L = model.max_len
 
@@ -145,9 +143,9 @@ def head_maps(model=None, kind="sort", digits="3141592"):
         if kept not in answers:
             if len(answers) > 256:
                 answers.clear()
-            src = torch.as_tensor([[int(c) for c in kept]], device=device)
+            src = np.array([[int(c) for c in kept]])
             answer = model.generate(src)[0]
-            tgt_in = torch.as_tensor([[BOS, *answer[:-1]]], device=device)
+            tgt_in = np.array([[BOS, *answer[:-1]]])
             answers[kept] = decode(answer), model.attention_maps(src, tgt_in)
         return answers[kept]
 
