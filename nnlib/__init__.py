@@ -46,9 +46,11 @@ _SUBMODULES = (
     "mlp",
     "models",
     "optim",
+    "overfitting",
     "perceptron",
     "regularization",
     "rnn",
+    "sampling",
     "surfaces",
     "views",
 )

@@ -20,6 +20,8 @@ from nnlib.models.cnn import (
 )
 from nnlib.models.training import predict_proba
 
+pytestmark = pytest.mark.claims  # training runs: `pytest -m "not claims"` skips them
+
 TARGETS = {"mnist": 0.98, "fashion_mnist": 0.88}
 # Seed 0 is the notebook's own run: notebooks/07_cnn.ipynb asserts the same claims for it,
 # under all three numerical settings of `make test`, so it is not trained a second time here.

@@ -17,9 +17,12 @@ pytest.importorskip("torch")
 from nnlib.models.gan import fit_digit_gan, fit_ring_gan  # noqa: E402
 from nnlib.models.gan_metrics import digit_classifier, digit_quality
 
+pytestmark = pytest.mark.claims  # training runs: `pytest -m "not claims"` skips them
+
 # Seed 0 is the notebook's own run too, but notebooks/11_gan.ipynb asserts looser bounds
 # for it (at least 7 classes, more than half confident, collapse covering 3 modes fewer
 # than the tuned run), so the stricter ones here are checked for it as well.
+
 SEEDS = range(3)
 
 

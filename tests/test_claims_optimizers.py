@@ -13,6 +13,7 @@ from nnlib.optim import OPTIMIZERS, SGD, make_optimizer
 from nnlib.surfaces import SURFACES, Quadratic, run_path, steps_to_reach
 from nnlib.views.optimizers import ADAPTIVE, race_data
 
+pytestmark = pytest.mark.claims  # training runs: `pytest -m "not claims"` skips them
 
 def torch_path(surface, name, lr, beta, start, steps):
     """The notebook's reference: torch.optim with autograd on ``surface.formula``."""

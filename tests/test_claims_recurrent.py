@@ -20,6 +20,8 @@ import pytest
 
 from nnlib.models.recurrent import fit_recall
 
+pytestmark = pytest.mark.claims  # training runs: `pytest -m "not claims"` skips them
+
 CHANCE = 1 / 8
 # Seed 0 is the notebooks' own run: 09 asserts the LSTM, RNN and closed-gate claims for it,
 # 10 the GRU's and all three character models', under all three numerical settings of

@@ -9,8 +9,11 @@ notebooks/06_regularization.ipynb asserts for seed 0, or looser where another se
 import numpy as np
 import pytest
 
-from nnlib.views.playground import playground, playground_data
-from nnlib.views.regularization import near_zero_share, overfit_experiment
+from nnlib.data.toy import playground_data
+from nnlib.overfitting import near_zero_share, overfit_experiment
+from nnlib.views.playground import playground
+
+pytestmark = pytest.mark.claims  # training runs: `pytest -m "not claims"` skips them
 
 SEEDS = range(5)
 

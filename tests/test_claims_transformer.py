@@ -22,6 +22,8 @@ from nnlib.data.text import char_dataset, unigram_loss
 from nnlib.models.seq2seq import fit_sequence_model
 from nnlib.models.transformer import fit_char_transformer
 
+pytestmark = pytest.mark.claims  # training runs: `pytest -m "not claims"` skips them
+
 SEEDS = range(1, 3)  # seed 0 is the notebook's
 
 

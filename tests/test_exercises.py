@@ -8,26 +8,17 @@ answer that must be rejected with that mistake's own hint.
 import importlib
 import importlib.util
 import pkgutil
-from pathlib import Path
 
 import pytest
+from helpers import SOLUTIONS, load_solutions
 
 import nnlib.exercises
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
 MODULES = [importlib.import_module(f"nnlib.exercises.{m.name}")
            for m in pkgutil.iter_modules(nnlib.exercises.__path__)]
 CASES = [(module, name, exercise) for module in MODULES
          for name, exercise in module.EXERCISES.items()]
 IDS = [f"{module.__name__.rsplit('.', 1)[1]}.{name}" for module, name, _ in CASES]
-
-
-def load_solutions(module):
-    path = SOLUTIONS / module.SOLUTIONS_FILE
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    solutions = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(solutions)
-    return solutions
 
 
 def test_every_topic_module_has_exercises_and_a_solutions_file():

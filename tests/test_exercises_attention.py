@@ -5,7 +5,7 @@ not boolean."""
 
 import numpy as np
 import pytest
-from test_exercises import load_solutions
+from helpers import load_solutions
 
 from nnlib.attention import (
     causal_mask,

@@ -5,7 +5,7 @@ that the notebook teaches."""
 
 import numpy as np
 import pytest
-from test_exercises import load_solutions
+from helpers import load_solutions
 
 from nnlib.exercises import gan
 from nnlib.losses import binary_cross_entropy_with_logits

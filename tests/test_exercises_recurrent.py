@@ -2,24 +2,17 @@
 their references are one step of nnlib.rnn's forward passes, their cases hold the edge
 cases they promise, and the pair answer of lstm_step is diagnosed clearly."""
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import load_solutions
 
 from nnlib.exercises import gru, lstm, rnn
 from nnlib.rnn import gru_forward, lstm_forward, rnn_forward
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
-
 
 def solution(module, name):
-    path = SOLUTIONS / module.SOLUTIONS_FILE
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    loaded = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loaded)
-    return getattr(loaded, name)
+    return getattr(load_solutions(module), name)
 
 
 # --------------------------------------------------------------- references vs nnlib.rnn

@@ -11,7 +11,8 @@ import numpy as np
 from nnlib.checks import check_float, check_int, seeded_rng
 
 __all__ = ["make_moons", "make_circles", "make_spirals", "make_xor", "make_gaussian_ring",
-           "TOY_DATASETS", "RING_MODES", "RING_RADIUS", "RING_STD", "toy_data"]
+           "DATASETS", "N_POINTS", "playground_data", "TOY_DATASETS", "RING_MODES", "RING_RADIUS",
+           "RING_STD", "toy_data"]
 
 
 
@@ -122,6 +123,40 @@ def make_gaussian_ring(
     X = np.repeat(centres, counts, axis=0)
     y = np.repeat(np.arange(n_modes), counts)
     return _shuffled(rng, X, y, std)
+
+
+# --------------------------------------------------------------------------- the playground's sets
+
+DATASETS = ("circles", "xor", "moons", "spirals")
+N_POINTS = 300
+
+
+def playground_data(dataset, noise=0.1, n=N_POINTS, seed=0):
+    """Two-class points for the playground, scaled so the clean data fill [-1, 1]^2.
+
+    Args:
+        dataset: one of ``DATASETS``.
+        noise: standard deviation of Gaussian noise added after scaling (0 to 0.5
+            is sensible; 0.5 makes the classes overlap heavily).
+        n: number of points.
+        seed: seeds the points and the noise.
+
+    Returns:
+        ``X (n, 2)`` float64 and ``y (n,)`` int64 in {0, 1}, shuffled.
+    """
+    makers = {"circles": lambda: make_circles(n, noise=0.0, factor=0.45, seed=seed),
+              "xor": lambda: make_xor(n, noise=0.35, seed=seed),
+              "moons": lambda: make_moons(n, noise=0.0, seed=seed),
+              "spirals": lambda: make_spirals(n, noise=0.0, n_classes=2, seed=seed)}
+    if dataset not in makers:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise <= 2:
+        raise ValueError(f"noise must be a number in [0, 2], got {noise!r}")
+    X, y = makers[dataset]()
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    X = (X - (lo + hi) / 2) / ((hi - lo).max() / 2)  # centred, the longer side spans [-1, 1]
+    rng = np.random.default_rng(seed + 1)
+    return X + noise * rng.standard_normal(X.shape), y
 
 
 # --------------------------------------------------------------------------- GAN targets

@@ -23,20 +23,18 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from nnlib import data
+from nnlib.data.toy import DATASETS, playground_data
 from nnlib.display.plotting import PALETTE, class_cmap, new_figure
 from nnlib.display.widgets import TrainerView
 from nnlib.mlp import MLP
 from nnlib.optim import make_optimizer
 
-__all__ = ["playground", "playground_data", "DATASETS", "PENALTY_STRENGTHS"]
+__all__ = ["playground", "PENALTY_STRENGTHS"]
 
-DATASETS = ("circles", "xor", "moons", "spirals")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 OPTIMIZER_CHOICES = ("SGD", "momentum", "Adam")
 PENALTY_STRENGTHS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1)
 BATCH_SIZES = (1, 4, 10, 30, 100)
-N_POINTS = 300
 MAX_DEPTH, MAX_WIDTH = 8, 8
 PLANE = 1.5  # the data lie in [-1, 1]^2; the heatmap shows a margin around them
 GRID = 50  # heatmap resolution; the thumbnails use every other grid point
@@ -45,34 +43,6 @@ COLUMN_PITCH, ROW_PITCH = 44, 31  # mosaic pixels from one thumbnail to the next
 MAX_STEPS_PER_FRAME = 25  # keeps a frame under the 100 ms budget with batch size 1
 DIVERGED = 1e4  # a cross-entropy this large (chance is 0.69) means training blew up
 UNSTABLE = 2.0  # three times chance after an epoch: the steps overshoot
-
-
-def playground_data(dataset, noise=0.1, n=N_POINTS, seed=0):
-    """Two-class points for the playground, scaled so the clean data fill [-1, 1]^2.
-
-    Args:
-        dataset: one of ``DATASETS``.
-        noise: standard deviation of Gaussian noise added after scaling (0 to 0.5
-            is sensible; 0.5 makes the classes overlap heavily).
-        n: number of points.
-        seed: seeds the points and the noise.
-
-    Returns:
-        ``X (n, 2)`` float64 and ``y (n,)`` int64 in {0, 1}, shuffled.
-    """
-    makers = {"circles": lambda: data.make_circles(n, noise=0.0, factor=0.45, seed=seed),
-              "xor": lambda: data.make_xor(n, noise=0.35, seed=seed),
-              "moons": lambda: data.make_moons(n, noise=0.0, seed=seed),
-              "spirals": lambda: data.make_spirals(n, noise=0.0, n_classes=2, seed=seed)}
-    if dataset not in makers:
-        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
-    if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise <= 2:
-        raise ValueError(f"noise must be a number in [0, 2], got {noise!r}")
-    X, y = makers[dataset]()
-    lo, hi = X.min(axis=0), X.max(axis=0)
-    X = (X - (lo + hi) / 2) / ((hi - lo).max() / 2)  # centred, the longer side spans [-1, 1]
-    rng = np.random.default_rng(seed + 1)
-    return X + noise * rng.standard_normal(X.shape), y
 
 
 def _controls():
