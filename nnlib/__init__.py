@@ -1,10 +1,32 @@
 """nnlib: the small, tested library behind the course notebooks.
 
-From-scratch numpy reference implementations (forward and backward), data
-loaders, plots, widgets and exercise checkers. ``import nnlib`` is quick: each
-submodule is imported on first use (``nnlib.data``, ``nnlib.gradcheck``, ...),
-and torch, matplotlib and ipywidgets are imported only by the modules that need
-them.
+The folder tree is the architecture; arrows point one way, views -> models -> numpy,
+and tests/test_architecture.py enforces it::
+
+    nnlib/
+      activations losses layers      numpy reference code, the math a learner reads:
+      conv_loops rnn attention       forward/backward pairs tested against torch in
+      autograd optim init gradcheck  float64 and by finite differences. They import
+      mlp convnet perceptron         numpy and each other only (API.md is the contract).
+      regularization overfitting
+      surfaces sampling checks       (sampling: trained character models run in numpy;
+                                      checks: the argument checks every module shares)
+      data/       files toy sequences text    every data set: checked loaders, toy sets,
+                                              sequence tasks, character data (numpy)
+      models/     training convert cells      torch: the one training loop, the one
+                  cnn recurrent transformer   torch<->numpy weight converter, and the
+                  seq2seq gan gan_metrics     models the later notebooks train
+                  forecast
+      display/    plotting widgets text graph the course style, live widgets, fast text,
+                                              the autograd graph drawing (matplotlib)
+      views/      one module per notebook topic: the interactive views; they call
+                  the math and the models and draw, and import no torch
+      exercises/  one checker module per notebook (numpy only)
+      course.py   the course map of the start notebook
+
+``import nnlib`` is quick: each submodule is imported on first use (``nnlib.data``,
+``nnlib.models.training``, ...), and torch, matplotlib and ipywidgets are imported only
+by the modules that need them.
 
 Conventions (the public contract is ../shared/API.md in the course repo):
 
