@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlib.activations import ACTIVATIONS
+from nnlib.activations import ACTIVATIONS, softmax
 from nnlib.init import INIT_SCHEMES, init_weights
 from nnlib.layers import dropout_backward, dropout_forward, linear_backward, linear_forward
 from nnlib.losses import cross_entropy
@@ -141,9 +141,7 @@ class MLP:
         return cross_entropy(logits, y)[0] if np.isfinite(logits).all() else math.inf
 
     def predict_proba(self, x):
-        logits = self.forward(x, train=False)
-        e = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax(self.forward(x, train=False), axis=1)
 
     def predict(self, x):
         return np.argmax(self.forward(x, train=False), axis=1)

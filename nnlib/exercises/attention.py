@@ -38,7 +38,11 @@ _rng = np.random.default_rng(12)
 
 
 def _softmax(scores, axis=-1):
-    """A stable softmax; a row that is all -inf (every key masked) gives weights of 0."""
+    """A stable softmax; a row that is all -inf (every key masked) gives weights of 0.
+
+    ``nnlib.activations.softmax`` gives NaN for such a row; the checker must not, because a
+    learner's fully masked row is a legitimate case it compares against.
+    """
     top = np.max(scores, axis=axis, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     e = np.exp(scores - top)

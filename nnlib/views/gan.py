@@ -180,8 +180,9 @@ def gan_lab(dataset="ring", preset="well tuned", seed=0):
     from matplotlib.patches import Patch
 
     from nnlib.data.toy import TOY_DATASETS, toy_data
-    from nnlib.models.gan import GAN, GAN_LOSSES, PRESETS
+    from nnlib.models.gan import GAN, PRESETS
     from nnlib.models.gan_metrics import mode_coverage
+    from nnlib.models.gan_networks import GAN_LOSSES
 
     if dataset not in TOY_DATASETS:
         raise ValueError(f"dataset must be one of {TOY_DATASETS}, got {dataset!r}")
