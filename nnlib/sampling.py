@@ -204,7 +204,7 @@ def _fold(norm, w, b):
 class NumpyCharTransformer:
     """A trained ``nnlib.models.transformer.CharTransformer`` run in numpy, with a key/value cache.
 
-    The interface of ``nnlib.views.rnn.NumpyCharModel`` (``start``, ``step``, ``read``,
+    The interface of ``NumpyCharModel`` (``start``, ``step``, ``read``,
     ``logits``, ``sample``), so the same sampling code drives either kind of model.
 
     * ``read(ids)`` runs the whole window at once, as in training: the causal

@@ -1,7 +1,7 @@
 """The regularization notebook's claims hold for several seeds; the playground survives extremes.
 
 Each seed draws new training points and a new initialization (see
-``nnlib.views.regularization.overfit_experiment``). The thresholds are the ones
+``nnlib.overfitting.overfit_experiment``). The thresholds are the ones
 notebooks/06_regularization.ipynb asserts for seed 0, or looser where another seed needs it
 (the plain gap: above 0.5 here, above 1.0 in the notebook).
 """

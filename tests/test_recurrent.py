@@ -84,7 +84,7 @@ def test_sample_rejects_bad_arguments():
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_numpy_weights_round_trip_and_match_torch_outputs(cell):
+def test_recurrent_weights_round_trip_and_match_torch_outputs(cell):
     from nnlib.models.convert import recurrent_weights, torch_recurrent_layer
     from nnlib.rnn import gru_forward, lstm_forward, rnn_forward
 

@@ -258,7 +258,7 @@ def fit_char_model(cell="lstm", seed=0, recipe=CHAR_RECIPE, progress=None, devic
     Training windows are drawn at random from the first 90% of the book; the
     validation loss, in nats per character, is measured on fixed windows of the
     last 10%, which training never sees. Compare it with
-    ``nnlib.data.sequences.unigram_loss`` (about 3.08 on Moby Dick) and ``uniform_loss``.
+    ``nnlib.data.text.unigram_loss`` (about 3.08 on Moby Dick) and ``uniform_loss``.
     ``progress``: e.g. ``TrainingMonitor(recipe.steps, xlabel="step")``.
     """
     from nnlib.data.text import char_dataset, random_windows

@@ -1,7 +1,7 @@
 """A GAN Lab in Jupyter, and a digit GAN that trains while you watch.
 
 ``gan_lab`` follows the GAN Lab web app (Kahng et al., 2018) on 2-D toy data
-(``nnlib.models.gan.toy_data``):
+(``nnlib.data.toy.toy_data``):
 
 * left, the plane: the discriminator's probability that a point is real as a
   green (real) to purple (fake) heatmap, the real points, the generated points
@@ -165,7 +165,7 @@ def gan_lab(dataset="ring", preset="well tuned", seed=0):
     """GAN Lab: a generator and a discriminator on 2-D points, training as you watch.
 
     Args:
-        dataset: one of ``nnlib.models.gan.TOY_DATASETS`` ("ring", "moons", "spirals").
+        dataset: one of ``nnlib.data.toy.TOY_DATASETS`` ("ring", "moons", "spirals").
         preset: a key of ``nnlib.models.gan.PRESETS``: fills the learning rates, the
             discriminator steps, the loss and the noise dimension, and gives the
             networks' width and the batch size.
@@ -361,7 +361,8 @@ def digit_trainer(seed=0):
     digits of ``load_digits``), training as you watch.
 
     Left, 36 samples from fixed noise; right, the losses, and how many of 256 samples
-    ``nnlib.models.gan.digit_classifier`` calls a digit with probability >= 0.9, and how many
+    ``nnlib.models.gan_metrics.digit_classifier`` calls a digit with probability >= 0.9,
+    and how many
     classes they spread over (``digit_quality``). The learning rates and the
     discriminator steps act from the next step on; the seed starts afresh.
 

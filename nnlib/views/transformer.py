@@ -2,7 +2,7 @@
 character transformer writes at a temperature.
 
 * ``head_maps``: the attention weights of every head of a trained
-  ``nnlib.models.transformer.Seq2SeqTransformer`` (the digit sorter) for digits you type:
+  ``nnlib.models.seq2seq.Seq2SeqTransformer`` (the digit sorter) for digits you type:
   the encoder's self-attention, the decoder's masked self-attention, or the decoder's
   cross-attention to the input.
 * ``transformer_sampler``: 200 characters sampled from a trained
@@ -86,7 +86,7 @@ def head_maps(model=None, kind="sort", digits="3141592"):
     """Every head's attention weights in a trained digit sorter, for digits you type.
 
     Args:
-        model: a trained ``nnlib.models.transformer.Seq2SeqTransformer``
+        model: a trained ``nnlib.models.seq2seq.Seq2SeqTransformer``
             (``fit_sequence_model("sort").model``); ``None`` trains a small one with two
             layers (a few seconds, cached).
         kind: the task it learned, ``"sort"`` or ``"reverse"``: the title checks the
