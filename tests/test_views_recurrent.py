@@ -1,19 +1,19 @@
 """The views of trained character models (notebooks 08-10) show what the models compute.
 
-The numpy models behind them reproduce torch's in float64, the bars are
-``softmax(logits / T)``, and odd input (unknown characters, nothing at all) gives a
-message, not an exception. Rendering, extremes and responsiveness are checked for
+The bars are ``softmax(logits / T)`` of torch's logits (the numpy models behind the
+views are tested in tests/test_sampling.py), and odd input (unknown characters, nothing
+at all) gives a message, not an exception. Rendering, extremes and responsiveness are checked for
 every registered view in tests/test_views.py.
 """
 
-import copy
 
 import numpy as np
 import pytest
 import torch
+from helpers import float64_copy
 
-from nnlib.models.convert import char_lstm_weights, numpy_twin
-from nnlib.models.recurrent import CELLS, CharModel
+from nnlib.models.convert import char_lstm_weights
+from nnlib.models.recurrent import CharModel
 from nnlib.sampling import char_lstm_forward, temperature_softmax
 from nnlib.views.gates import gate_explorer
 from nnlib.views.rnn import sampling_explorer, small_char_model
@@ -36,25 +36,12 @@ def gates(lstm):
     return gate_explorer()
 
 
-def _double(model):
-    return copy.deepcopy(model).double().cpu().eval()
-
-
 def _torch_logits(model, ids):
     """torch's float64 logits after reading ``ids``, and its hidden states."""
-    m = _double(model)
+    m = float64_copy(model)
     with torch.no_grad():
         hs = m.recurrent(m.embed(torch.as_tensor(ids)[None]))[0]
         return m.out(hs)[0, -1].numpy(), hs[0].numpy()
-
-
-def test_gate_view_numpy_lstm_reproduces_torchs_hidden_states(lstm):
-    model, vocab = lstm
-    ids = vocab.encode(TEXT)
-    hs, cache = char_lstm_forward(char_lstm_weights(model), ids)
-    np.testing.assert_allclose(hs[0], _torch_logits(model, ids)[1], rtol=1e-10, atol=1e-12)
-    # and h = o * tanh(c), from the gates the view draws
-    np.testing.assert_allclose(hs, cache.gate("o") * np.tanh(cache.cs), rtol=1e-12)
 
 
 def test_gate_view_draws_the_gates_of_the_typed_text(gates, lstm):
@@ -90,20 +77,6 @@ def test_gate_view_refuses_a_model_that_is_not_an_lstm(lstm):
         gate_explorer(gru, lstm[1])
 
 
-@pytest.mark.parametrize("cell", CELLS)
-def test_numpy_char_model_matches_torch_for_every_cell(cell, lstm):
-    vocab = lstm[1]
-    model = CharModel(len(vocab), hidden=24, cell=cell, embedding=8, seed=3)
-    ids = vocab.encode(TEXT)
-    net = numpy_twin(model)
-    logits, hs = _torch_logits(model, ids)
-    state = net.start()
-    for t, token in enumerate(ids):
-        state = net.step(token, state)
-        np.testing.assert_allclose(state[0], hs[t], rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(net.logits(state), logits, rtol=1e-10, atol=1e-12)
-
-
 def test_bars_are_softmax_of_logits_over_temperature_and_entropy_falls_with_it(sampler, lstm):
     model, vocab = lstm
     prompt = "The whale"
@@ -120,18 +93,6 @@ def test_bars_are_softmax_of_logits_over_temperature_and_entropy_falls_with_it(s
         entropies.append(shown["entropy"])
     assert np.all(np.diff(entropies) < 0), entropies
     assert entropies[0] < np.log(len(vocab))  # still below the uniform distribution's
-
-
-def test_sampling_draws_from_the_shown_distribution(lstm):
-    # Gumbel-max: argmax(logits / T + Gumbel noise) is a draw from softmax(logits / T)
-    model, vocab = lstm
-    net = numpy_twin(model)
-    state = net.read(vocab.encode("The sea was "))
-    probs, _ = temperature_softmax(net.logits(state), 0.7)
-    noise = np.random.default_rng(0).gumbel(size=(20_000, 1, len(vocab)))
-    firsts = np.array([net.sample(state, n, 0.7)[0] for n in noise])
-    counts = np.bincount(firsts, minlength=len(vocab)) / len(firsts)
-    np.testing.assert_allclose(counts, probs, atol=0.01)
 
 
 def test_sampling_is_deterministic_for_a_seed_and_changes_with_it(sampler, lstm):
