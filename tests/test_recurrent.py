@@ -83,34 +83,6 @@ def test_sample_rejects_bad_arguments():
         sample(model, vocab, "", 5)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_recurrent_weights_round_trip_and_match_torch_outputs(cell):
-    from nnlib.models.convert import recurrent_weights, torch_recurrent_layer
-    from nnlib.rnn import gru_forward, lstm_forward, rnn_forward
-
-    torch.manual_seed(0)
-    layer = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
-        3, 5, batch_first=True).double()
-    weights = recurrent_weights(layer)
-    x = np.random.default_rng(0).standard_normal((2, 4, 3))
-    h0 = np.zeros((2, 5))
-    forward = {"rnn": lambda: rnn_forward(x, h0, *weights),
-               "lstm": lambda: lstm_forward(x, h0, h0, *weights),
-               "gru": lambda: gru_forward(x, h0, *weights)}[cell]
-    expected = layer(torch.tensor(x))[0].detach().numpy()
-    np.testing.assert_allclose(forward()[0], expected, rtol=1e-12, atol=1e-14)
-    again = torch_recurrent_layer(cell, *weights)
-    np.testing.assert_allclose(again(torch.tensor(x))[0].detach().numpy(), expected,
-                               rtol=1e-12, atol=1e-14)
-
-
-def test_torch_recurrent_layer_names_the_shapes_it_needs():
-    from nnlib.models.convert import torch_recurrent_layer
-
-    with pytest.raises(ValueError, match=r"w_ih \(D, 4H\)"):
-        torch_recurrent_layer("lstm", np.zeros((3, 8)), np.zeros((3, 8)), np.zeros(8))
-
-
 def test_only_the_gated_cells_with_an_open_gate_reach_the_first_input():
     from nnlib.models.recurrent import input_gradients_through_time
 

@@ -42,16 +42,6 @@ def test_attention_equals_numpy_multi_head_attention(shape, masked):
     np.testing.assert_allclose(fast.numpy(), out.numpy(), rtol=1e-10, atol=1e-12)
 
 
-def test_numpy_params_are_transposed_float64_copies():
-    attn = tr.MultiHeadAttention(8, 2)
-    params = convert.attention_params(attn)
-    assert sorted(params) == sorted(f"{p}_{n}" for p in "wb" for n in "qkvo")
-    assert params["w_q"].dtype == np.float64 and params["w_q"].shape == (8, 8)
-    np.testing.assert_array_equal(params["w_k"], attn.k.weight.detach().double().numpy().T)
-    params["w_q"][:] = 0  # a copy: the module keeps its weights
-    assert attn.q.weight.abs().sum() > 0
-
-
 def test_fast_and_explicit_paths_have_the_same_gradients():
     attn = _attention()
     x = torch.randn(2, 6, 16, dtype=torch.float64, requires_grad=True)
