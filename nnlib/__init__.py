@@ -15,8 +15,8 @@ and tests/test_architecture.py enforces it::
                                               sequence tasks, character data (numpy)
       models/     training convert cells      torch: the one training loop, the one
                   cnn recurrent transformer   torch<->numpy weight converter, and the
-                  seq2seq gan gan_metrics     models the later notebooks train
-                  forecast
+                  seq2seq gan gan_networks    models the later notebooks train
+                  gan_metrics forecast
       display/    plotting widgets text graph the course style, live widgets, fast text,
                                               the autograd graph drawing (matplotlib)
       views/      one module per notebook topic: the interactive views; they call

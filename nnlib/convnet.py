@@ -2,7 +2,7 @@
 
 ``NumpyCNN`` chains ``conv2d -> ReLU -> max-pool`` twice and a dense layer, with
 every forward and backward from ``nnlib.layers``: the whole of backpropagation
-through a CNN in 60 lines, tested against torch (tests/test_convnet.py). It has
+through a CNN in 60 lines, tested against torch (tests/test_cnn.py). It has
 ``MLP``'s interface (``params``, ``loss``, ``evaluate``, ``accuracy``), so
 ``nnlib.mlp.fit`` and the ``nnlib.optim`` optimizers train it unchanged; it is
 slow (numpy, float64), so notebook 07 trains it only a little. ``KERNELS`` holds

@@ -5,7 +5,7 @@ renders its map from it, and a test checks that README.md and ``notebooks/``
 agree with it. Adding a notebook is a one-entry change here.
 """
 
-import importlib
+import importlib.metadata
 import platform
 from pathlib import Path
 from typing import NamedTuple
@@ -75,8 +75,8 @@ def environment_report():
     """Versions of Python and the course's packages, as a dict name -> version."""
     report = {"python": platform.python_version()}
     for name in ("numpy", "matplotlib", "ipywidgets", "torch"):
-        try:
-            report[name] = importlib.import_module(name).__version__
-        except ImportError:
+        try:  # the installed version, read without importing the package
+            report[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
             report[name] = "MISSING: run `make lab` from the repository root"
     return report

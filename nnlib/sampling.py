@@ -212,7 +212,7 @@ class NumpyCharTransformer:
       layer's keys and values.
     * Each further step computes the new position only: its query attends to the
       cached keys and values and its own, all that the causal mask allows it, so the
-      result is the full forward's, to rounding (tests/test_views_attention.py).
+      result is the full forward's, to rounding (tests/test_sampling.py).
     * Positions stop at the model's ``context``; when the window is full, its last
       ``context // 2`` ids are read again from position 0 (the model trained on windows
       that start anywhere in the book). torch's ``CharTransformer.step`` slides the

@@ -1,5 +1,5 @@
-"""nnlib.models.cnn (the numpy CNN against an equal torch network, the torch builders, feature maps,
-occlusion) and nnlib.models.training (the torch training loop)."""
+"""nnlib.convnet (the numpy CNN against an equal torch network), nnlib.models.cnn (the torch
+builders, feature maps, occlusion) and nnlib.models.training (the torch training loop)."""
 
 import numpy as np
 import pytest

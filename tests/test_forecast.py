@@ -195,6 +195,7 @@ def sunspot_run(seed):
     return _RESULTS[seed]
 
 
+@pytest.mark.claims
 def test_fit_forecaster_returns_what_a_plot_needs():
     result, recorder = sunspot_run(0)
     assert recorder.steps == list(range(1, FORECAST_RECIPE.epochs + 1)) and recorder.finished
@@ -211,6 +212,7 @@ def test_fit_forecaster_returns_what_a_plot_needs():
     assert result.series.name == "yearly sunspot number" and not result.model.training
 
 
+@pytest.mark.claims
 @pytest.mark.parametrize("seed", range(3))
 def test_rnn_beats_persistence_and_ties_the_linear_autoregression(seed):
     result, _ = sunspot_run(seed)
@@ -219,6 +221,7 @@ def test_rnn_beats_persistence_and_ties_the_linear_autoregression(seed):
     assert 0.90 <= ratio <= 1.05, (seed, result.test_rmse, result.linear_rmse)
 
 
+@pytest.mark.claims
 def test_on_co2_the_network_cannot_extrapolate_the_trend():
     pytest.importorskip("torch")
     co2 = load_co2()

@@ -1,6 +1,7 @@
-"""nnlib.models.gan: the losses against hand computations and the exercises' numpy references, the
-saturating minimax gradient, mode_coverage on constructed samples, toy data, and the GAN's
-contract (seeded steps, divergence without an exception, clear errors)."""
+"""The GAN modules: nnlib.models.gan_networks (the losses against hand computations and the
+exercises' numpy references, the saturating minimax gradient), nnlib.models.gan_metrics
+(mode_coverage on constructed samples), nnlib.data.toy.toy_data, and nnlib.models.gan (the
+GAN's contract: seeded steps, divergence without an exception, clear errors)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,5 @@
-"""Tests for nnlib.data.sequences: the recall and adding tasks, character data and its baselines."""
+"""nnlib.data.sequences (the recall and adding tasks) and nnlib.data.text (character data and
+its baselines)."""
 
 from __future__ import annotations
 

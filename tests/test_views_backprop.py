@@ -126,6 +126,7 @@ def digits():
     return x, data.y_train, x_test, data.y_test
 
 
+@pytest.mark.claims
 @pytest.mark.parametrize("seed", range(5))
 def test_the_digits_mlp_reaches_the_asserted_accuracy_for_several_seeds(digits, seed):
     from nnlib.mlp import MLP, fit

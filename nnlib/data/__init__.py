@@ -4,7 +4,8 @@
   names, time series), each verified against ``data/SHA256SUMS`` before it is read;
 * :mod:`nnlib.data.toy`: seeded 2-D toy sets (moons, circles, spirals, XOR, a ring);
 * :mod:`nnlib.data.sequences`: seeded sequence tasks (recall, adding, sorting and
-  reversing digits), padding and masks, and character data for language models.
+  reversing digits), padding and masks;
+* :mod:`nnlib.data.text`: a shipped book as character ids, batches and baselines.
 
 The loaders and the toy sets are importable from here (``from nnlib.data import
 load_digits, make_moons``). Numpy and the standard library only.
