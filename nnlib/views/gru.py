@@ -8,75 +8,17 @@ and forgets. A state that moves a fraction ``1 - z`` of the way each step follow
 input with a lag of about ``1 / (1 - z)`` steps.
 """
 
-from typing import NamedTuple
 
 import numpy as np
 
 from nnlib.display.plotting import PALETTE, new_figure
 from nnlib.display.widgets import LiveView
-from nnlib.rnn import gru_forward
+from nnlib.gate_memory import GRU_STEPS, GRU_UNITS, SIGNALS, gru_blend
 
-__all__ = ["SIGNALS", "GRUBlend", "gru_blend", "input_signal", "blend_steps",
-           "update_gate_explorer"]
+__all__ = ["blend_steps", "update_gate_explorer"]
 
-_T = 40  # steps drawn
-_H = 3  # GRU units: unit 0 drawn bold, the others faint
-SIGNALS = ("step", "pulse", "noisy sine")
-_START = 8  # where the step and the pulse begin
+_T, _H = GRU_STEPS, GRU_UNITS  # steps and units of the experiment (unit 0 drawn bold)
 
-
-def input_signal(signal, seed=0):
-    """The input sequence ``(T,)``: ``"step"`` (0, then 1 from step 8), ``"pulse"`` (1 for
-    steps 8-10) or ``"noisy sine"`` (period 16, noise from ``seed``)."""
-    t = np.arange(_T)
-    if signal == "step":
-        return (t >= _START).astype(float)
-    if signal == "pulse":
-        return ((t >= _START) & (t < _START + 3)).astype(float)
-    if signal == "noisy sine":
-        rng = np.random.default_rng(1000 + seed)
-        return np.sin(2 * np.pi * t / 16) + 0.25 * rng.standard_normal(_T)
-    raise ValueError(f"signal must be one of {SIGNALS}, got {signal!r}")
-
-
-def _network(seed):
-    """A random GRU with one input: unit 0's candidate follows the input closely."""
-    H = _H
-    rng = np.random.default_rng(seed)
-    w_ih = np.zeros((1, 3 * H))  # gates r, z, n side by side (torch's order)
-    w_ih[0, :H] = 0.5 * rng.standard_normal(H)
-    w_ih[0, H:2 * H] = 0.5 * rng.standard_normal(H)  # the input nudges z a little
-    w_ih[0, 2 * H:] = rng.choice([-1.0, 1.0], H) * rng.uniform(1.0, 2.0, H)
-    w_ih[0, 2 * H] = 2.0  # unit 0: n = tanh(2 x + ...) tracks the input
-    w_hh = rng.standard_normal((H, 3 * H)) / np.sqrt(H)
-    return w_ih, w_hh
-
-
-class GRUBlend(NamedTuple):
-    x: np.ndarray  # (T,), the input
-    r: np.ndarray  # (T, H), the reset gate
-    z: np.ndarray  # (T, H), the update gate
-    n: np.ndarray  # (T, H), the candidate
-    h: np.ndarray  # (T, H), the new state h_t
-    h_prev: np.ndarray  # (T, H), the old state h_{t-1} (h_{-1} = 0)
-
-
-def gru_blend(signal="step", z_bias=1.0, r_bias=0.0, seed=0):
-    """Run a small GRU (3 units, random weights from ``seed``) on ``input_signal(signal)``.
-
-    The update gate's bias (the second block of ``b_ih``, torch's gate order ``r, z, n``)
-    is ``z_bias`` and the reset gate's (the first block) is ``r_bias``; ``b_hh`` is zero.
-    Returns a ``GRUBlend`` with the gates, the candidate and the old and new states from
-    ``gru_forward``'s cache: ``h == (1 - z) * n + z * h_prev`` holds step by step.
-    """
-    x = input_signal(signal, seed)
-    w_ih, w_hh = _network(seed)
-    b_ih, b_hh = np.zeros(3 * _H), np.zeros(3 * _H)
-    b_ih[:_H], b_ih[_H:2 * _H] = r_bias, z_bias
-    hs, cache = gru_forward(x[None, :, None], np.zeros((1, _H)), w_ih, w_hh, b_ih, b_hh)
-    h = hs[0]
-    h_prev = np.concatenate([np.zeros((1, _H)), h[:-1]])
-    return GRUBlend(x, cache.gate("r")[0], cache.gate("z")[0], cache.gate("n")[0], h, h_prev)
 
 
 def blend_steps(blend, count=3, spacing=5):

@@ -10,145 +10,27 @@ steps. The real gate also hears the input and the hidden state, so the views sho
 the measured product next to that theory.
 """
 
-from typing import NamedTuple
 
 import numpy as np
 
 from nnlib.display.plotting import PALETTE, new_figure
 from nnlib.display.widgets import LiveView
-from nnlib.rnn import lstm_forward
+from nnlib.gate_memory import (
+    BIASES,
+    LSTM_STEPS,
+    LSTM_UNITS,
+    forget_memory,
+    memory_curve,
+    theory_memory,
+)
 
-__all__ = ["ForgetMemory", "forget_memory", "memory_curve", "theory_memory", "BIASES",
-           "forget_bias_explorer"]
+__all__ = ["forget_bias_explorer"]
 
-_T = 100  # steps drawn
-_H = 8  # LSTM units
+_T, _H = LSTM_STEPS, LSTM_UNITS  # steps and units of the experiment
 _UNITS = 4  # units drawn as cell-state trajectories
 _RECALL_T = 60  # the recall task of notebook 09 (nnlib.models.recurrent.RECALL_RECIPE.T)
 _COURSE_BIAS = 4.0  # the forget bias the course starts its LSTM with (RECALL_RECIPE)
-BIASES = np.arange(-4.0, 8.0 + 1e-9, 0.5)  # the slider's range: the memory curve's x
 _MEMORY_LIMITS = (0.15, 5000.0)
-
-
-def theory_memory(bias):
-    """Steps until ``sigmoid(bias) ** t`` falls to ``1/e``: ``-1 / ln sigmoid(bias)``.
-
-    ``-ln sigmoid(b) = ln(1 + e^-b)``, written with ``log1p`` so that a large bias
-    (a gate near 1) keeps its precision. For large ``b`` this is about
-    ``1 / (1 - sigmoid(b)) = 1 + e^b`` steps.
-    """
-    return 1.0 / np.log1p(np.exp(-np.asarray(bias, dtype=float)))
-
-
-def _network(seed):
-    """A small random LSTM with 3 input channels: a pulse, other inputs, and a bias channel.
-
-    Channel 0, the pulse, opens the input gate (weight +7 against its bias -3:
-    ``sigmoid(4) = 0.98``) and writes ``g = +-tanh(1..2)`` into every unit at step 0;
-    afterwards the input gate is almost shut (``sigmoid(-3) = 0.05``). Channel 1
-    carries the "other inputs" (random weights into every gate). Channel 2 feeds the
-    forget gate only, with weight 1: a constant ``b`` there is the same as a forget
-    bias ``b``, so ``memory_curve`` runs every bias as one batch. The recurrent
-    weights are small, so at zero input the forget gate stays near ``sigmoid(b_f)``.
-    """
-    H = _H
-    rng = np.random.default_rng(seed)
-    w_ih = np.zeros((3, 4 * H))  # gates i, f, g, o side by side (torch's order)
-    w_ih[0, :H] = 7.0
-    w_ih[0, 2 * H:3 * H] = rng.choice([-1.0, 1.0], H) * rng.uniform(1.0, 2.0, H)
-    w_ih[1] = rng.standard_normal(4 * H)
-    w_ih[2, H:2 * H] = 1.0
-    w_hh = rng.standard_normal((H, 4 * H)) * 0.2 / np.sqrt(H)
-    b = np.zeros(4 * H)
-    b[:H] = -3.0
-    other = rng.standard_normal(_T)  # the other inputs, before scaling by the noise control
-    other[0] = 0.0
-    return w_ih, w_hh, b, other
-
-
-def _inputs(batch, noise, other):
-    x = np.zeros((batch, _T, 3))
-    x[:, 0, 0] = 1.0  # the pulse
-    x[:, :, 1] = noise * other
-    return x
-
-
-def _kept(forget):
-    """Mean over units of ``f_1 * ... * f_t`` (1 at t = 0): ``(B, T)`` from gates ``(B, T, H)``."""
-    kept = np.cumprod(forget[:, 1:], axis=1).mean(axis=2)
-    return np.concatenate([np.ones((forget.shape[0], 1)), kept], axis=1)
-
-
-def _memory_length(kept):
-    """Steps until each row of ``kept (B, T)`` falls below ``1/e``, interpolated in log.
-
-    Between two steps the log of a product of gates changes linearly, so the crossing
-    is found exactly for a constant gate. A row that never falls below ``1/e`` in the
-    steps drawn is extrapolated at its average rate: ``-(T - 1) / ln kept[T - 1]``.
-    """
-    log_kept = np.log(np.maximum(kept, 1e-300))
-    below = log_kept < -1.0
-    last = log_kept.shape[1] - 1
-    memory = np.empty(len(kept))
-    for row, (logs, mask) in enumerate(zip(log_kept, below)):
-        if mask.any():
-            t = int(mask.argmax())  # first step below 1/e (t >= 1: kept[0] = 1)
-            memory[row] = t - 1 + (logs[t - 1] + 1.0) / (logs[t - 1] - logs[t])
-        else:
-            memory[row] = -last / min(logs[last], -1e-12)
-    return memory
-
-
-class ForgetMemory(NamedTuple):
-    steps: np.ndarray  # (T,), 0 .. T-1
-    cell: np.ndarray  # (T, H), c_t / c_0 for every unit: the written value, normalised
-    forget: np.ndarray  # (T, H), the forget gates f_t from lstm_forward's cache
-    kept: np.ndarray  # (T,), mean over units of f_1 ... f_t: what is left of step 0's content
-    theory: np.ndarray  # (T,), sigmoid(bias) ** t
-    memory: float  # measured steps until kept < 1/e
-    theory_memory: float  # -1 / ln sigmoid(bias)
-
-
-def forget_memory(bias, noise=0.0, seed=0):
-    """Write a pulse into a small LSTM at step 0 and watch it fade: measured and theory.
-
-    The LSTM (8 units, random weights from ``seed``) has its forget-gate bias (the
-    second block of ``b``, torch's gate order ``i, f, g, o``) set to ``bias``. It
-    reads a pulse at step 0, then ``noise`` times random inputs for 99 more steps
-    (``noise = 0``: zeros, and the forget gate stays close to ``sigmoid(bias)``).
-
-    Returns a ``ForgetMemory``: the cell states normalised by what was written at
-    step 0, the forget gates, the fraction of that content still there (the mean
-    over units of the product of forget gates), the theory ``sigmoid(bias) ** t``,
-    and both memory lengths (steps until the content falls below ``1/e``).
-    """
-    w_ih, w_hh, b, other = _network(seed)
-    b[_H:2 * _H] = bias  # the forget gate's bias block
-    x = _inputs(1, noise, other)
-    zeros = np.zeros((1, _H))
-    _, cache = lstm_forward(x, zeros, zeros, w_ih, w_hh, b)
-    forget = cache.gate("f")
-    kept = _kept(forget)
-    steps = np.arange(_T)
-    theory = np.exp(-steps / theory_memory(bias))  # sigmoid(b)^t without underflow warnings
-    return ForgetMemory(steps, cache.cs[0] / cache.cs[0, 0], forget[0], kept[0], theory,
-                        float(_memory_length(kept)[0]), float(theory_memory(bias)))
-
-
-def memory_curve(noise=0.0, seed=0, biases=BIASES):
-    """Measured memory length (steps to ``1/e``) for every forget bias in ``biases``.
-
-    The same network and inputs as ``forget_memory(bias, noise, seed)``, all biases
-    in one batch (the bias enters through the network's bias channel, see
-    ``_network``); each entry equals ``forget_memory(bias, noise, seed).memory``.
-    """
-    w_ih, w_hh, b, other = _network(seed)
-    biases = np.asarray(biases, dtype=float)
-    x = _inputs(len(biases), noise, other)
-    x[:, :, 2] = biases[:, None]
-    zeros = np.zeros((len(biases), _H))
-    _, cache = lstm_forward(x, zeros, zeros, w_ih, w_hh, b)
-    return _memory_length(_kept(cache.gate("f")))
 
 
 def forget_bias_explorer():
