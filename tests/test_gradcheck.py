@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnlib.gradcheck import numerical_gradient, relative_error
+from nnlib.gradcheck import FUNCTIONS, difference_error, numerical_gradient, relative_error
 
 
 def test_matches_known_gradient_and_restores_x():
@@ -62,3 +62,45 @@ def test_relative_error():
     assert relative_error([1.0], [1.1]) == pytest.approx(0.1 / 1.1)
     with pytest.raises(ValueError, match="same shape"):
         relative_error(np.ones(2), np.ones(3))
+
+
+# --------------------------------------------------------------------------- the step size
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_the_centred_difference_error_is_u_shaped_with_its_minimum_near_1e_5(name):
+    eps = np.logspace(-12, -1, 221)
+    errors = difference_error(name, "float64", "centred", eps)
+    best = eps[np.argmin(errors)]
+    assert 1e-7 <= best <= 1e-4, best
+    assert errors.min() < 1e-9
+    assert errors[0] > 1e3 * errors.min() and errors[-1] > 1e3 * errors.min()  # the U
+    # Right of the minimum the truncation error grows like eps^2: slope 2 on log-log.
+    right = (eps >= 1e-3) & (eps <= 1e-1)
+    slope = np.polyfit(np.log10(eps[right]), np.log10(errors[right]), 1)[0]
+    assert 1.8 < slope < 2.2, slope
+    # Left of it the round-off error grows like 1/eps: slope -1 (noisy, so loosely).
+    left = (eps >= 1e-12) & (eps <= 1e-8)
+    slope = np.polyfit(np.log10(eps[left]), np.log10(errors[left]), 1)[0]
+    assert -1.4 < slope < -0.6, slope
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_the_forward_difference_is_worse_and_its_best_step_is_smaller(name):
+    eps = np.logspace(-12, -1, 221)
+    centred = difference_error(name, "float64", "centred", eps)
+    forward = difference_error(name, "float64", "forward", eps)
+    assert 1e-10 <= eps[np.argmin(forward)] <= 1e-6
+    assert forward.min() > 10 * centred.min()
+    right = (eps >= 1e-4) & (eps <= 1e-2)  # truncation error grows like eps: slope 1
+    slope = np.polyfit(np.log10(eps[right]), np.log10(forward[right]), 1)[0]
+    assert 0.85 < slope < 1.15, slope
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_float32_differences_are_orders_of_magnitude_worse(name):
+    best64 = difference_error(name, "float64", "centred").min()
+    errors32 = difference_error(name, "float32", "centred")
+    assert errors32.min() > 1e3 * best64
+    assert errors32.min() > 1e-8  # the best float32 can do, at any step size
+    assert errors32[0] == 1.0  # at eps = 1e-12, x + eps == x in float32: estimate 0

@@ -16,11 +16,19 @@ import numpy as np
 from nnlib.activations import sigmoid, sigmoid_grad, tanh, tanh_grad
 from nnlib.display.plotting import PALETTE, new_figure
 from nnlib.display.widgets import LiveView
+from nnlib.gradcheck import (
+    EPS_GRID,
+    EPS_RANGE,
+    FORMULAS,
+    FUNCTIONS,
+    difference_error,
+    difference_quotient,
+    error_model,
+)
 from nnlib.layers import linear_backward, linear_forward
 from nnlib.losses import mse
 
-__all__ = ["TwoLayerPass", "two_layer_pass", "STAGES", "backprop_stepper",
-           "FUNCTIONS", "difference_quotient", "difference_error", "epsilon_explorer"]
+__all__ = ["TwoLayerPass", "two_layer_pass", "STAGES", "backprop_stepper", "epsilon_explorer"]
 
 # The stepper's network: x (1, 2) -> z = x W1 + b1 -> h = act(z) -> y_hat = h W2 + b2.
 W1 = np.array([[0.8, -0.5],
@@ -349,61 +357,7 @@ def backprop_stepper(step=0):
 # ----------------------------------------------------------------------------- epsilon
 
 
-def _tanh_derivatives(x):
-    t = np.tanh(x)
-    return 1 - t**2, -2 * t * (1 - t**2), (6 * t**2 - 2) * (1 - t**2)
-
-
-# name -> (f, x0, (f', f'', f''') at x0 in float64). f must keep its input's dtype.
-FUNCTIONS = {
-    "tanh(x) at x = 0.5": (np.tanh, 0.5, _tanh_derivatives(0.5)),
-    "exp(x) at x = 1": (np.exp, 1.0, (np.e, np.e, np.e)),
-    "log(x) at x = 3": (np.log, 3.0, (1 / 3, -1 / 9, 2 / 27)),
-}
-FORMULAS = {"centred": "(f(x+ε) − f(x−ε)) / 2ε", "forward": "(f(x+ε) − f(x)) / ε"}
-EPS_RANGE = (-12.0, -1.0)  # log10 of the step sizes shown
-_EPS_GRID = np.logspace(*EPS_RANGE, 221)
 _ERROR_FLOOR = 1.2e-14  # an error below this (or exactly 0) is drawn at the axis bottom
-
-
-def difference_quotient(f, x, eps, dtype="float64", formula="centred"):
-    """The finite-difference estimate of f'(x), computed entirely in ``dtype``.
-
-    ``eps`` may be an array of step sizes; ``formula`` is ``"centred"``
-    ``(f(x+eps) - f(x-eps)) / (2 eps)`` or ``"forward"`` ``(f(x+eps) - f(x)) / eps``.
-    In float32, ``x + eps`` is rounded to float32 first, as a float32 program would.
-    """
-    dt = np.dtype(dtype)
-    x = dt.type(x)
-    eps = np.asarray(eps, dtype=dt)
-    with np.errstate(all="ignore"):
-        if formula == "centred":
-            return (f(x + eps) - f(x - eps)) / (dt.type(2) * eps)
-        return (f(x + eps) - f(x)) / eps
-
-
-def difference_error(name, dtype="float64", formula="centred", eps=None):
-    """Relative error |estimate - f'(x)| / |f'(x)| of ``FUNCTIONS[name]`` at each ``eps``.
-
-    The analytic derivative is exact (float64); the estimate is computed in
-    ``dtype``. ``eps`` defaults to the explorer's grid, 1e-12 to 1e-1.
-    """
-    f, x0, (d1, _, _) = FUNCTIONS[name]
-    eps = _EPS_GRID if eps is None else np.asarray(eps, dtype=np.float64)
-    estimate = difference_quotient(f, x0, eps, dtype, formula).astype(np.float64)
-    return np.abs(estimate - d1) / abs(d1)
-
-
-def _error_model(name, dtype, formula, eps):
-    """Textbook error terms: truncation (Taylor) and round-off, relative to |f'(x)|."""
-    f, x0, (d1, d2, d3) = FUNCTIONS[name]
-    u = np.finfo(dtype).eps / 2  # unit round-off
-    truncation = (eps**2 * abs(d3) / 6 if formula == "centred" else eps * abs(d2) / 2) / abs(d1)
-    # f(x ± eps) and x ± eps are each rounded (relative error u); the difference
-    # divides those errors by the denominator, 2 eps or eps.
-    denominator = 2 * eps if formula == "centred" else eps
-    roundoff = u * (abs(float(f(x0))) / abs(d1) + abs(x0)) / denominator
-    return truncation, roundoff
 
 
 def epsilon_explorer():
@@ -448,16 +402,16 @@ def epsilon_explorer():
 
     def update(epsilon, dtype, function, formula):
         for dt, line in curves.items():
-            line.set_data(_EPS_GRID, curve(function, dt, formula))
+            line.set_data(EPS_GRID, curve(function, dt, formula))
             line.set_linewidth(2.6 if dt == dtype else 1.3)
             line.set_alpha(1.0 if dt == dtype else 0.4)
-        truncation, roundoff = _error_model(function, dtype, formula, _EPS_GRID)
-        truncation_line.set_data(_EPS_GRID, np.where(truncation > _ERROR_FLOOR, truncation,
+        truncation, roundoff = error_model(function, dtype, formula, EPS_GRID)
+        truncation_line.set_data(EPS_GRID, np.where(truncation > _ERROR_FLOOR, truncation,
                                                       np.nan))
-        roundoff_line.set_data(_EPS_GRID, roundoff)
+        roundoff_line.set_data(EPS_GRID, roundoff)
         errors = curve(function, dtype, formula)
         k = int(np.argmin(errors))
-        best.set_data([_EPS_GRID[k]], [errors[k]])
+        best.set_data([EPS_GRID[k]], [errors[k]])
         f, x0, (d1, _, _) = FUNCTIONS[function]
         estimate = float(difference_quotient(f, x0, epsilon, dtype, formula))
         error = max(abs(estimate - d1) / abs(d1), _ERROR_FLOOR)
@@ -474,7 +428,7 @@ def epsilon_explorer():
             f"numerical  {estimate:+.10f}\n"
             f"analytic   {d1:+.10f}\n"
             f"rel. error {shown}\n"
-            f"best ε here: {_EPS_GRID[k]:.0e}\n"
+            f"best ε here: {EPS_GRID[k]:.0e}\n"
             f"   (error {errors[k]:.0e})")
         if error >= 0.999 and estimate == 0.0:
             return (f"In {dtype}, x + ε rounds back to x at this ε: both function values are "
