@@ -8,9 +8,11 @@ and tests/test_architecture.py enforces it::
       conv_loops rnn attention       forward/backward pairs tested against torch in
       autograd optim init gradcheck  float64 and by finite differences. They import
       mlp convnet perceptron         numpy and each other only (API.md is the contract).
-      regularization overfitting
-      surfaces sampling checks       (sampling: trained character models run in numpy;
-                                      checks: the argument checks every module shares)
+      regularization overfitting     experiments the views draw: overfitting,
+      gate_memory surfaces           gate_memory (how long LSTM/GRU gates remember),
+      sampling checks                surfaces (optimizer paths); sampling: trained
+                                     character models run in numpy; checks: the
+                                     argument checks every module shares
       data/       files toy sequences text    every data set: checked loaders, toy sets,
                                               sequence tasks, character data (numpy)
       models/     training convert cells      torch: the one training loop, the one
@@ -61,6 +63,7 @@ _SUBMODULES = (
     "data",
     "display",
     "exercises",
+    "gate_memory",
     "gradcheck",
     "init",
     "layers",
