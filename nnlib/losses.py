@@ -20,7 +20,8 @@ import numpy as np
 from nnlib.activations import log_softmax, sigmoid
 from nnlib.checks import as_float_array, as_real_number
 
-__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "huber", "mae", "mse"]
+__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "huber", "mae", "mse",
+           "pointwise_losses", "fit_line"]
 
 
 def mse(pred, target):
@@ -201,3 +202,47 @@ def _check_labels(labels, B, K):
             f"got {labels[i]} at index {i}"
         )
     return labels
+
+
+# --------------------------------------------------------------------------- one example each
+
+
+def pointwise_losses(pred, target, delta=1.0):
+    """MSE, MAE and Huber of each entry of ``pred`` as its own example (N = 1), and their
+    derivatives: ``(losses, grads)``, two dicts ``{"MSE", "MAE", "Huber"} -> array``.
+
+    The terms that ``mse``, ``mae`` and ``huber`` average: ``r^2``, ``|r|`` and Huber's
+    ``r^2 / 2`` inside ``delta``, ``delta (|r| - delta / 2)`` outside, with ``r = pred -
+    target``; the derivatives ``2 r``, ``sign(r)`` and ``clip(r, -delta, delta)``. For the
+    loss explorer, which draws each loss as a function of one prediction.
+    """
+    r = np.asarray(pred, dtype=np.float64) - target
+    abs_r = np.abs(r)
+    losses = {"MSE": r**2, "MAE": abs_r,
+              "Huber": np.where(abs_r <= delta, 0.5 * r**2, delta * (abs_r - 0.5 * delta))}
+    grads = {"MSE": 2 * r, "MAE": np.sign(r), "Huber": np.clip(r, -delta, delta)}
+    return losses, grads
+
+
+def fit_line(x, y, loss, delta=1.0, iterations=60):
+    """Fit y ≈ a x + c under ``loss`` ("MSE", "MAE" or "Huber"); returns ``(a, c)``.
+
+    MSE has a closed form (least squares). MAE and Huber are solved by
+    iteratively reweighted least squares: each round is a weighted least-squares
+    fit in which a point with residual r gets the weight loss'(r) / r, so that
+    large residuals count less (MAE: 1/|r|; Huber: 1 inside delta, delta/|r|
+    outside). A fixed number of rounds keeps every redraw equally fast.
+    """
+    A = np.column_stack([x, np.ones_like(x)])  # (N, 2)
+    coef = np.linalg.lstsq(A, y, rcond=None)[0]
+    if loss == "MSE":
+        return float(coef[0]), float(coef[1])
+    for _ in range(iterations):
+        r = np.abs(y - A @ coef)
+        if loss == "MAE":
+            weights = 1.0 / np.maximum(r, 1e-6)
+        else:
+            weights = np.where(r <= delta, 1.0, delta / np.maximum(r, 1e-12))
+        Aw = A * weights[:, None]
+        coef = np.linalg.solve(A.T @ Aw + 1e-12 * np.eye(2), Aw.T @ y)
+    return float(coef[0]), float(coef[1])

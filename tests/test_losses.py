@@ -8,6 +8,8 @@ import torch.nn.functional as F
 from parity import check_pair, check_pair_numerically, loss_pair
 
 from nnlib import activations, losses
+from nnlib.data.toy import outlier_data
+from nnlib.losses import fit_line, huber, mae, mse, pointwise_losses
 
 SHAPES = [(1,), (5,), (4, 3), (2, 3, 4)]
 STRICT = {"over": "raise", "invalid": "raise", "divide": "raise", "under": "ignore"}
@@ -230,3 +232,29 @@ BAD_INPUT = [
 def test_rejects_bad_input_with_a_message_naming_the_argument(fn, args, kwargs, error, match):
     with pytest.raises(error, match=match):
         fn(*args, **kwargs)
+
+
+# ------------------------------------------------------------ one example each; robust fits
+
+
+def test_robust_fits_move_less_than_least_squares_under_an_outlier():
+    x, y = outlier_data(outlier_y=-20.0)
+    clean = fit_line(x[:-1], y[:-1], "MSE")[0]
+    moved = {loss: abs(fit_line(x, y, loss)[0] - clean) for loss in ("MSE", "MAE", "Huber")}
+    assert moved["MSE"] > 5 * moved["Huber"] and moved["MSE"] > 5 * moved["MAE"], moved
+
+
+def test_least_squares_fit_matches_numpy_polyfit():
+    x, y = outlier_data()
+    np.testing.assert_allclose(fit_line(x, y, "MSE"), np.polyfit(x, y, 1), rtol=1e-10)
+
+
+def test_pointwise_losses_are_the_losses_of_one_example_each():
+    target, delta = 0.7, 0.8
+    for prediction in (-3.0, 0.2, 0.7, 1.1, 4.0):
+        losses, grads = pointwise_losses(np.array(prediction), target, delta)
+        p, t = np.array([prediction]), np.array([target])
+        for name, (value, grad) in {"MSE": mse(p, t), "MAE": mae(p, t),
+                                    "Huber": huber(p, t, delta)}.items():
+            np.testing.assert_allclose(losses[name], value, rtol=1e-12)
+            np.testing.assert_allclose(grads[name], grad[0], rtol=1e-12)

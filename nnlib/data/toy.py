@@ -12,7 +12,7 @@ from nnlib.checks import check_float, check_int, seeded_rng
 
 __all__ = ["make_moons", "make_circles", "make_spirals", "make_xor", "make_gaussian_ring",
            "DATASETS", "N_POINTS", "playground_data", "TOY_DATASETS", "RING_MODES", "RING_RADIUS",
-           "RING_STD", "toy_data"]
+           "RING_STD", "toy_data", "outlier_data"]
 
 
 
@@ -186,3 +186,18 @@ def toy_data(name="ring", n=2000, seed=0) -> np.ndarray:
         x, _ = make_spirals(n, noise=0.03, seed=seed)
         x = 2.0 * x
     return x.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- an outlier
+
+
+def outlier_data(outlier_y=-4.0, n=12, seed=0):
+    """A line y = 2x + 1 with a little noise at ``n`` points in [-1, 1], the last an outlier.
+
+    Returns ``(x, y)``, each ``(n + 1,)``: the clean points, then one point at
+    ``x = 0.9`` whose y-value is ``outlier_y``.
+    """
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(-1, 1, n))
+    y = 2.0 * x + 1.0 + 0.15 * rng.standard_normal(n)
+    return np.append(x, 0.9), np.append(y, outlier_y)

@@ -2,10 +2,12 @@
 
 import numpy as np
 
+from nnlib.data.toy import outlier_data
 from nnlib.display.plotting import PALETTE, new_figure
 from nnlib.display.widgets import LiveView
+from nnlib.losses import fit_line, pointwise_losses
 
-__all__ = ["loss_explorer", "outlier_fit_explorer", "outlier_data", "fit_line"]
+__all__ = ["loss_explorer", "outlier_fit_explorer"]
 
 # One colour per loss, in every figure of the notebook.
 LOSS_COLORS = {"MSE": PALETTE["blue"], "MAE": PALETTE["orange"], "Huber": PALETTE["green"]}
@@ -18,16 +20,6 @@ def _slider(value, description, lo, hi, step_size=0.1, width="260px"):
     return W.FloatSlider(value=value, min=lo, max=hi, step=step_size, description=description,
                          continuous_update=True, readout_format=".1f",
                          style={"description_width": "initial"}, layout=W.Layout(width=width))
-
-
-def _pointwise(pred, target, delta):
-    """Each loss and its derivative for one prediction per entry of ``pred`` (N = 1 each)."""
-    r = pred - target
-    abs_r = np.abs(r)
-    losses = {"MSE": r**2, "MAE": abs_r,
-              "Huber": np.where(abs_r <= delta, 0.5 * r**2, delta * (abs_r - 0.5 * delta))}
-    grads = {"MSE": 2 * r, "MAE": np.sign(r), "Huber": np.clip(r, -delta, delta)}
-    return losses, grads
 
 
 def loss_explorer():
@@ -68,8 +60,8 @@ def loss_explorer():
                fontsize=9)
 
     def update(prediction, target, delta):
-        losses, grads = _pointwise(grid, target, delta)
-        at_loss, at_grad = _pointwise(np.array(prediction), target, delta)
+        losses, grads = pointwise_losses(grid, target, delta)
+        at_loss, at_grad = pointwise_losses(np.array(prediction), target, delta)
         for name in LOSS_COLORS:
             curves[name].set_data(grid, losses[name])
             grad_curves[name].set_data(grid, grads[name])
@@ -94,42 +86,6 @@ def loss_explorer():
     dynamic = [*curves.values(), *grad_curves.values(), *dots.values(), *grad_dots.values(),
                *target_lines, delta_band, readout]
     return LiveView(fig, update, controls, title="loss explorer", dynamic=dynamic)
-
-
-def outlier_data(outlier_y=-4.0, n=12, seed=0):
-    """A line y = 2x + 1 with a little noise at ``n`` points in [-1, 1], the last an outlier.
-
-    Returns ``(x, y)``, each ``(n + 1,)``: the clean points, then one point at
-    ``x = 0.9`` whose y-value is ``outlier_y``.
-    """
-    rng = np.random.default_rng(seed)
-    x = np.sort(rng.uniform(-1, 1, n))
-    y = 2.0 * x + 1.0 + 0.15 * rng.standard_normal(n)
-    return np.append(x, 0.9), np.append(y, outlier_y)
-
-
-def fit_line(x, y, loss, delta=1.0, iterations=60):
-    """Fit y ≈ a x + c under ``loss`` ("MSE", "MAE" or "Huber"); returns ``(a, c)``.
-
-    MSE has a closed form (least squares). MAE and Huber are solved by
-    iteratively reweighted least squares: each round is a weighted least-squares
-    fit in which a point with residual r gets the weight loss'(r) / r, so that
-    large residuals count less (MAE: 1/|r|; Huber: 1 inside delta, delta/|r|
-    outside). A fixed number of rounds keeps every redraw equally fast.
-    """
-    A = np.column_stack([x, np.ones_like(x)])  # (N, 2)
-    coef = np.linalg.lstsq(A, y, rcond=None)[0]
-    if loss == "MSE":
-        return float(coef[0]), float(coef[1])
-    for _ in range(iterations):
-        r = np.abs(y - A @ coef)
-        if loss == "MAE":
-            weights = 1.0 / np.maximum(r, 1e-6)
-        else:
-            weights = np.where(r <= delta, 1.0, delta / np.maximum(r, 1e-12))
-        Aw = A * weights[:, None]
-        coef = np.linalg.solve(A.T @ Aw + 1e-12 * np.eye(2), Aw.T @ y)
-    return float(coef[0]), float(coef[1])
 
 
 def outlier_fit_explorer():
