@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["step", "weighted_sum", "perceptron_step", "train_perceptron", "PerceptronResult",
-           "LOGIC_INPUTS", "LOGIC_GATES"]
+           "LOGIC_INPUTS", "LOGIC_GATES", "xor_network"]
 
 # The four corners of the unit square and the targets of common two-input gates.
 LOGIC_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -103,6 +103,14 @@ def train_perceptron(x, t, lr=1.0, max_epochs=100, w0=None, b0=0.0):
         if wrong == 0:
             return PerceptronResult(w, b, mistakes, history, True)
     return PerceptronResult(w, b, mistakes, history, False)
+
+
+def xor_network(x, h1_w1, h1_w2, h1_b, h2_w1, h2_w2, h2_b, out_w1, out_w2, out_b):
+    """XOR's network of step neurons: two hidden neurons h1, h2 on the inputs ``x (B, 2)``,
+    one output neuron on ``(h1, h2)``, each weight given by name; returns ``(y (B,), h (B, 2))``.
+    """
+    h = step(x @ np.array([[h1_w1, h2_w1], [h1_w2, h2_w2]]) + np.array([h1_b, h2_b]))
+    return step(h @ np.array([out_w1, out_w2]) + out_b), h
 
 
 def _as_2d_inputs(x):

@@ -4,7 +4,7 @@ import numpy as np
 
 from nnlib.display.plotting import PALETTE, class_cmap, new_figure
 from nnlib.display.widgets import LiveView
-from nnlib.perceptron import LOGIC_GATES, LOGIC_INPUTS, step
+from nnlib.perceptron import LOGIC_GATES, LOGIC_INPUTS, step, xor_network
 
 __all__ = ["neuron_explorer", "xor_network_explorer"]
 
@@ -144,12 +144,6 @@ XOR_PRESETS = {
     "a random start": (0.6, -1.3, 0.2, 1.1, 0.4, -0.9, -0.7, 1.2, 0.3),
 }
 XOR_NAMES = ("h1_w1", "h1_w2", "h1_b", "h2_w1", "h2_w2", "h2_b", "out_w1", "out_w2", "out_b")
-
-
-def xor_network(x, h1_w1, h1_w2, h1_b, h2_w1, h2_w2, h2_b, out_w1, out_w2, out_b):
-    """Two step neurons h1, h2 on the inputs, one step neuron on (h1, h2): returns (y, h)."""
-    h = step(x @ np.array([[h1_w1, h2_w1], [h1_w2, h2_w2]]) + np.array([h1_b, h2_b]))
-    return step(h @ np.array([out_w1, out_w2]) + out_b), h
 
 
 def xor_network_explorer():
