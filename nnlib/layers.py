@@ -21,7 +21,7 @@ from nnlib.checks import as_float_array, check_int
 __all__ = [
     "linear_forward", "linear_backward", "dropout_forward", "dropout_backward",
     "layernorm_forward", "layernorm_backward",
-    "conv_output_size", "im2col", "conv2d_forward", "conv2d_backward",
+    "conv_output_size", "unseen_size", "im2col", "conv2d_forward", "conv2d_backward",
     "maxpool2d_forward", "maxpool2d_backward",
 ]
 
@@ -213,6 +213,17 @@ def conv_output_size(size, kernel, stride=1, padding=0):
                          f"({size} + 2*{padding} = {padded}): kernel must be at most "
                          f"size + 2*padding = {padded}, got {kernel}")
     return (padded - kernel) // stride + 1
+
+
+def unseen_size(size, kernel, stride=1, padding=0):
+    """How many trailing rows (or columns) of the padded input no kernel position sees.
+
+    ``size + 2*padding - ((out - 1) * stride + kernel)`` with ``out =
+    conv_output_size(...)``: 0 when the stride divides ``size + 2*padding - kernel``.
+    Of those rows, the last ``padding`` are padding zeros; the rest are the input's own.
+    """
+    out = conv_output_size(size, kernel, stride, padding)
+    return size + 2 * padding - ((out - 1) * stride + kernel)
 
 
 def check_images(x, name="x"):

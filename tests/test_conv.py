@@ -14,6 +14,7 @@ from nnlib.layers import (
     im2col,
     maxpool2d_backward,
     maxpool2d_forward,
+    unseen_size,
 )
 
 # (B, C, H, W, F, KH, KW, stride, padding): batch 1, one channel, non-square inputs and
@@ -371,3 +372,13 @@ def test_maxpool2d_refuses_the_sizes_torch_refuses(x_shape, kernel, stride):
         maxpool2d_forward(np.ones(x_shape), kernel, stride)
     with pytest.raises(RuntimeError):
         F.max_pool2d(torch.ones(x_shape), kernel, stride)
+
+
+@pytest.mark.parametrize("size, kernel, stride, padding", [
+    (28, 3, 1, 0), (28, 3, 2, 0), (28, 3, 3, 1), (10, 3, 3, 0), (7, 2, 2, 0), (9, 4, 3, 2),
+])
+def test_unseen_size_counts_the_rows_no_kernel_position_reaches(size, kernel, stride, padding):
+    out = conv_output_size(size, kernel, stride, padding)
+    reached = (out - 1) * stride + kernel  # rows of the padded input the last position ends at
+    assert unseen_size(size, kernel, stride, padding) == size + 2 * padding - reached
+    assert unseen_size(size, kernel, stride, padding) == (size + 2 * padding - kernel) % stride

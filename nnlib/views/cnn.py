@@ -15,7 +15,7 @@ import numpy as np
 from nnlib.convnet import KERNELS
 from nnlib.display.plotting import DIVERGING_CMAP, PALETTE, new_figure
 from nnlib.display.widgets import LiveView
-from nnlib.layers import conv2d_forward
+from nnlib.layers import conv2d_forward, conv_output_size, unseen_size
 from nnlib.models.cnn import feature_maps, occlusion_map
 
 __all__ = ["kernel_explorer", "feature_map_explorer", "occlusion_explorer", "explorer_images"]
@@ -41,9 +41,9 @@ def explorer_images():
 
 def _output_formula(size, stride, padding, k=3):
     """The formula with numbers, and the size torch (and nnlib) use: rounded down."""
-    exact = (size + 2 * padding - k) / stride + 1
+    exact = (size + 2 * padding - k) / stride + 1  # the unrounded value, shown in words
     text = f"({size} + 2·{padding} − {k}) / {stride} + 1 = {exact:g}"
-    return text, int(np.floor(exact)), exact.is_integer()
+    return text, conv_output_size(size, k, stride, padding), exact.is_integer()
 
 
 def _never_seen(size, stride, padding, k=3):
@@ -55,7 +55,7 @@ def _never_seen(size, stride, padding, k=3):
     image's own pixels or only padding zeros.
     """
     padded = size + 2 * padding
-    unseen = (padded - k) % stride
+    unseen = unseen_size(size, k, stride, padding)
     if not unseen:
         return None
     what = "row and the last column are" if unseen == 1 else f"{unseen} rows and columns are"
