@@ -32,6 +32,7 @@ import numpy as np
 from nnlib.checks import as_float_array, check_int
 
 __all__ = [
+    "masked_softmax", "attention_scores",
     "scaled_dot_product_attention_forward", "scaled_dot_product_attention_backward",
     "causal_mask", "multi_head_attention_forward", "multi_head_attention_backward",
     "sinusoidal_positional_encoding", "attention_entropy",
@@ -66,25 +67,39 @@ class AttentionCache(NamedTuple):
     scale: float
 
 
-def scaled_dot_product_attention_forward(q, k, v, mask=None, scale=None):
-    """``softmax(q @ k^T * scale, over the keys) @ v``, with ``scale = 1/sqrt(d)``.
+def masked_softmax(scores, axis=-1):
+    """``softmax(scores)`` along ``axis``, where ``-inf`` marks a masked entry.
 
-    Args:
-        q: queries ``(B, h, Tq, d)``.
-        k: keys ``(B, h, Tk, d)``.
-        v: values ``(B, h, Tk, dv)``.
-        mask: optional boolean array broadcastable to ``(B, h, Tq, Tk)``; True
-            means "query may attend to key". A fully masked row gives weights of
-            zero and an output of zero (as torch does), never NaN.
-        scale: multiplies the scores; None means ``1 / sqrt(d)``. Dividing by
-            ``sqrt(d)`` keeps the scores' spread near 1 whatever ``d`` is, so the
-            softmax does not saturate (notebook 12 measures it).
-
-    Returns:
-        ``out (B, h, Tq, dv)`` and a cache whose ``weights (B, h, Tq, Tk)`` are
-        the attention weights. Tested against
-        ``torch.nn.functional.scaled_dot_product_attention``.
+    Each row is shifted by its own largest finite score before ``exp`` (so it never
+    overflows), and a row whose every entry is ``-inf`` (every key masked) gives
+    weights of zero, not NaN, as torch's attention does. ``nnlib.activations.softmax``
+    is the plain softmax; this one is attention's.
     """
+    scores = as_float_array(scores, "scores")
+    top = np.max(scores, axis=axis, keepdims=True)
+    top[~np.isfinite(top)] = 0.0  # a fully masked row: every score is -inf
+    weights = np.exp(scores - top)  # subtract the max: exp never overflows
+    total = weights.sum(axis=axis, keepdims=True)
+    return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+
+
+def attention_scores(q, k, mask=None, scale=None):
+    """The scores attention's softmax turns into weights: ``q @ k^T * scale``, ``-inf``
+    where ``mask`` is False. Arguments as ``scaled_dot_product_attention_forward``'s
+    (``q (B, h, Tq, d)``, ``k (B, h, Tk, d)``); returns ``(B, h, Tq, Tk)``."""
+    q, k, _, mask, scale = _check_inputs(q, k, k, mask, scale)
+    return _scores(q, k, mask, scale)
+
+
+def _scores(q, k, mask, scale):
+    scores = (q @ k.swapaxes(-1, -2)) * scale  # (B, h, Tq, Tk): how well each key fits
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    return scores
+
+
+def _check_inputs(q, k, v, mask, scale):
+    """The checked ``(q, k, v, mask, scale)`` of an attention call, or a clear error."""
     q, k, v = (as_float_array(a, name) for a, name in ((q, "q"), (k, "k"), (v, "v")))
     for a, name, axes in ((q, "q", "(B, h, Tq, d)"), (k, "k", "(B, h, Tk, d)"),
                           (v, "v", "(B, h, Tk, dv)")):
@@ -109,15 +124,30 @@ def scaled_dot_product_attention_forward(q, k, v, mask=None, scale=None):
           or not math.isfinite(scale)):
         raise ValueError(f"scale must be a finite real number or None (1/sqrt(d)), got {scale!r}")
     scale = float(scale)
+    return q, k, v, mask, scale
 
-    scores = (q @ k.swapaxes(-1, -2)) * scale  # (B, h, Tq, Tk): how well each key fits
-    if mask is not None:
-        scores = np.where(mask, scores, -np.inf)
-    top = scores.max(axis=-1, keepdims=True)
-    top[~np.isfinite(top)] = 0.0  # a fully masked row: every score is -inf
-    weights = np.exp(scores - top, out=scores)  # subtract the max: exp never overflows
-    total = weights.sum(axis=-1, keepdims=True)
-    np.divide(weights, total, out=weights, where=total > 0)  # all-zero rows stay zero
+
+def scaled_dot_product_attention_forward(q, k, v, mask=None, scale=None):
+    """``softmax(q @ k^T * scale, over the keys) @ v``, with ``scale = 1/sqrt(d)``.
+
+    Args:
+        q: queries ``(B, h, Tq, d)``.
+        k: keys ``(B, h, Tk, d)``.
+        v: values ``(B, h, Tk, dv)``.
+        mask: optional boolean array broadcastable to ``(B, h, Tq, Tk)``; True
+            means "query may attend to key". A fully masked row gives weights of
+            zero and an output of zero (as torch does), never NaN.
+        scale: multiplies the scores; None means ``1 / sqrt(d)``. Dividing by
+            ``sqrt(d)`` keeps the scores' spread near 1 whatever ``d`` is, so the
+            softmax does not saturate (notebook 12 measures it).
+
+    Returns:
+        ``out (B, h, Tq, dv)`` and a cache whose ``weights (B, h, Tq, Tk)`` are
+        the attention weights. Tested against
+        ``torch.nn.functional.scaled_dot_product_attention``.
+    """
+    q, k, v, mask, scale = _check_inputs(q, k, v, mask, scale)
+    weights = masked_softmax(_scores(q, k, mask, scale))  # (B, h, Tq, Tk)
     return weights @ v, AttentionCache(q, k, v, weights, scale)
 
 

@@ -625,3 +625,35 @@ def test_attention_entropy_refuses_what_are_not_weights():
         attention_entropy(np.array([-0.5, 1.5]))
     with pytest.raises(TypeError, match="weights must hold real numbers"):
         attention_entropy(np.array(["a", "b"]))
+
+
+def test_masked_softmax_is_softmax_and_gives_zero_for_a_fully_masked_row():
+    from nnlib.activations import softmax
+    from nnlib.attention import masked_softmax
+
+    scores = np.random.default_rng(3).standard_normal((2, 3, 5)) * 300  # large: shifted rows
+    np.testing.assert_allclose(masked_softmax(scores), softmax(scores), rtol=1e-12, atol=1e-300)
+    scores[0, 1] = -np.inf  # every key of one row masked
+    scores[1, 2, :2] = -np.inf
+    weights = masked_softmax(scores)
+    assert np.all(weights[0, 1] == 0) and np.all(np.isfinite(weights))
+    np.testing.assert_allclose(weights[1, 2].sum(), 1.0, rtol=1e-12)
+    assert np.all(weights[1, 2, :2] == 0)
+
+
+def test_attention_scores_are_what_the_forward_pass_softmaxes():
+    from nnlib.attention import attention_scores, masked_softmax
+
+    rng = np.random.default_rng(4)
+    q, k, v = (rng.standard_normal((2, 3, 4, 8)), rng.standard_normal((2, 3, 6, 8)),
+               rng.standard_normal((2, 3, 6, 5)))
+    mask = rng.random((2, 1, 4, 6)) < 0.7
+    scores = attention_scores(q, k, mask=mask)
+    np.testing.assert_allclose(scores[mask.repeat(3, axis=1)],
+                               ((q @ k.swapaxes(-1, -2)) / np.sqrt(8))[mask.repeat(3, axis=1)],
+                               rtol=1e-12)
+    assert np.all(scores[~mask.repeat(3, axis=1)] == -np.inf)
+    out, cache = scaled_dot_product_attention_forward(q, k, v, mask=mask)
+    np.testing.assert_array_equal(cache.weights, masked_softmax(scores))
+    with pytest.raises(ValueError, match=r"k must have shape \(2, 3, Tk, 8\)"):
+        attention_scores(q, k[..., :4])

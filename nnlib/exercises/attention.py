@@ -27,6 +27,7 @@ checks it); they are written again here so that they take any number of leading 
 
 import numpy as np
 
+from nnlib.attention import masked_softmax
 from nnlib.exercises import Case, Exercise, Mistake, only_if_finite
 
 __all__ = ["scaled_dot_product_attention", "causal_mask", "positional_encoding"]
@@ -35,19 +36,6 @@ _rng = np.random.default_rng(12)
 
 
 # ---------------------------------------------------------------- scaled_dot_product_attention
-
-
-def _softmax(scores, axis=-1):
-    """A stable softmax; a row that is all -inf (every key masked) gives weights of 0.
-
-    ``nnlib.activations.softmax`` gives NaN for such a row; the checker must not, because a
-    learner's fully masked row is a legitimate case it compares against.
-    """
-    top = np.max(scores, axis=axis, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    e = np.exp(scores - top)
-    total = e.sum(axis=axis, keepdims=True)
-    return np.divide(e, total, out=np.zeros_like(e), where=total > 0)
 
 
 def _naive_softmax(scores):
@@ -63,7 +51,7 @@ def _global_max_softmax(scores):
         return e / e.sum(axis=-1, keepdims=True)
 
 
-def _attention(q, k, v, mask=None, scale=None, keys=None, blocked=-np.inf, softmax=_softmax,
+def _attention(q, k, v, mask=None, scale=None, keys=None, blocked=-np.inf, softmax=masked_softmax,
                after=None, invert=False, values=True):
     """Attention; the keyword arguments swap in the parts a typical mistake gets wrong.
 
@@ -168,7 +156,7 @@ scaled_dot_product_attention = Exercise(
                 "The scale belongs inside, softmax(q @ k^T / sqrt(d)), where it sets how "
                 "sharp the weights are"),
         Mistake(lambda q, k, v, mask=None: _attention(q, k, v, mask,
-                                                      softmax=lambda s: _softmax(s, axis=-2)),
+                                                      softmax=lambda s: masked_softmax(s, axis=-2)),
                 "your weights sum to 1 down each column instead of along each row: the "
                 "softmax runs over the queries (axis=-2). Each query shares its attention "
                 "among the keys, so take the softmax over the keys, axis=-1"),

@@ -21,8 +21,9 @@ import numpy as np
 
 from nnlib.attention import (
     attention_entropy,
+    attention_scores,
     causal_mask,
-    scaled_dot_product_attention_forward,
+    masked_softmax,
     sinusoidal_positional_encoding,
 )
 from nnlib.display.plotting import DIVERGING_CMAP, PALETTE, SEQUENTIAL_CMAP, new_figure
@@ -92,9 +93,9 @@ def attention_example(words, d=16, temperature=1.0, scale=True, causal=False, se
     Each distinct word gets a seeded random embedding ``x (d,)`` (standard normal);
     ``q = x @ w_q`` and ``k = x @ w_k`` with fixed random projections (entries of
     variance ``1/d``), so each component of q and k has spread about 1 and ``q . k``
-    has spread about ``sqrt(d)``. The weights are
-    ``scaled_dot_product_attention_forward(q, k, x, mask, scale)`` with
-    ``scale = (1/sqrt(d) if scale else 1) / temperature``.
+    has spread about ``sqrt(d)``. The scores are ``nnlib.attention.attention_scores(q, k,
+    mask, scale)`` with ``scale = (1/sqrt(d) if scale else 1) / temperature``, the weights
+    their ``masked_softmax``: the two steps of ``scaled_dot_product_attention_forward``.
     """
     if not words:
         raise ValueError("attention needs at least one word")
@@ -104,12 +105,8 @@ def attention_example(words, d=16, temperature=1.0, scale=True, causal=False, se
     q, k = x @ w_q, x @ w_k
     factor = (1.0 / math.sqrt(d) if scale else 1.0) / temperature
     mask = causal_mask(T) if causal else None
-    _, cache = scaled_dot_product_attention_forward(q[None, None], k[None, None], x[None, None],
-                                                    mask=mask, scale=factor)
-    scores = (q @ k.T) * factor
-    if causal:
-        scores = np.where(mask, scores, -np.inf)
-    weights = cache.weights[0, 0]
+    scores = attention_scores(q[None, None], k[None, None], mask=mask, scale=factor)[0, 0]
+    weights = masked_softmax(scores)  # what scaled_dot_product_attention_forward computes
     seen = np.arange(1, T + 1) if causal else np.full(T, T)
     return AttentionExample(list(words), q, k, scores, weights, factor,
                             attention_entropy(weights), np.log(seen))
