@@ -12,7 +12,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_float_array", "as_real_number", "check_int", "check_float", "seeded_rng"]
+__all__ = ["as_float_array", "as_real_number", "check_int", "check_positive_int", "check_float",
+           "seeded_rng"]
 
 
 def as_float_array(x, name="x", allow_bool=False):
@@ -49,6 +50,13 @@ def check_int(name: str, value, minimum: int) -> int:
     """``value`` as an int, or a ``ValueError`` unless it is an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_positive_int(name: str, value) -> int:
+    """``value`` as an int, or a ``ValueError`` unless it is an integer >= 1 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
 

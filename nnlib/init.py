@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from nnlib.activations import ACTIVATIONS
+from nnlib.checks import check_positive_int
 
 __all__ = ["INIT_SCHEMES", "init_std", "init_weights", "signal_propagation", "SignalStats"]
 
@@ -39,8 +40,7 @@ def init_std(fan_in, fan_out, scheme):
 def init_weights(fan_in, fan_out, scheme, rng):
     """A ``(fan_in, fan_out)`` matrix of zero-mean Gaussian weights with the scheme's std."""
     for name, value in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_int(name, value)
     return rng.normal(0.0, init_std(fan_in, fan_out, scheme), size=(fan_in, fan_out))
 
 
@@ -68,8 +68,7 @@ def signal_propagation(depth, width, activation, scheme, batch=256, seed=0):
     """
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}")
-    if not isinstance(depth, int | np.integer) or depth < 1:
-        raise ValueError(f"depth must be a positive integer, got {depth!r}")
+    check_positive_int("depth", depth)
     phi, phi_grad = ACTIVATIONS[activation]
     rng = np.random.default_rng(seed)
     h = rng.standard_normal((batch, width))

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from nnlib.activations import ACTIVATIONS, softmax
+from nnlib.checks import check_positive_int
 from nnlib.init import INIT_SCHEMES, init_weights
 from nnlib.layers import dropout_backward, dropout_forward, linear_backward, linear_forward
 from nnlib.losses import cross_entropy
@@ -189,12 +190,10 @@ def fit(model, optimizer, x, y, epochs, batch_size=32, x_val=None, y_val=None, l
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
     if len(x) == 0:
         raise ValueError("x must hold at least one example, got an empty array")
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    check_positive_int("epochs", epochs)
     if (x_val is None) != (y_val is None):
         raise ValueError("pass both x_val and y_val (or neither)")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_positive_int("batch_size", batch_size)
     rng = np.random.default_rng(seed)
     history = History([], [], [], False)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

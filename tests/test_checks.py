@@ -48,3 +48,12 @@ def test_seeded_rng_repeats_for_a_seed_and_refuses_a_bad_one():
     for bad in (-1, 1.5, True):
         with pytest.raises(ValueError, match="seed must be an integer >= 0"):
             seeded_rng(bad)
+
+
+def test_check_positive_int_refuses_zero_booleans_and_floats():
+    from nnlib.checks import check_positive_int
+
+    assert check_positive_int("depth", np.int32(4)) == 4
+    for bad in (0, -2, True, 2.0, "3"):
+        with pytest.raises(ValueError, match="depth must be a positive integer, got"):
+            check_positive_int("depth", bad)

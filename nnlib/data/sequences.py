@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlib.checks import check_int, seeded_rng
+from nnlib.checks import check_int, check_positive_int, seeded_rng
 
 __all__ = [
     "recall_task",
@@ -321,8 +321,7 @@ def sequence_task(n, kind="sort", seed=0, max_len=8, min_len=1):
     if kind not in TASKS:
         raise ValueError(f"kind must be one of {TASKS}, got {kind!r}")
     for name, value in (("n", n), ("max_len", max_len), ("min_len", min_len)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_int(name, value)
     if min_len > max_len:
         raise ValueError(f"min_len must be at most max_len = {max_len}, got {min_len}")
     rng = np.random.default_rng(seed)

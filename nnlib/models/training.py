@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nnlib.checks import check_positive_int
+
 __all__ = ["default_device", "resolve_device", "seed_everything", "TrainResult",
            "train_classifier",
            "predict_proba", "accuracy", "horizontal_flip"]
@@ -124,12 +126,6 @@ LOSSES = {"cross_entropy": _loss, "mse": _mse}
 SCHEDULES = ("one-cycle", "constant")
 
 
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
                      weight_decay=0.0, x_val=None, y_val=None, augment=None, seed=0,
                      device=None, progress=None, val_name="test", updates_per_epoch=10,
@@ -180,7 +176,8 @@ def train_classifier(model, x_train, y_train, *, epochs, batch_size=64, lr=2e-3,
 
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    epochs, batch_size = _positive_int(epochs, "epochs"), _positive_int(batch_size, "batch_size")
+    epochs = check_positive_int("epochs", epochs)
+    batch_size = check_positive_int("batch_size", batch_size)
     if not (isinstance(lr, int | float) and not isinstance(lr, bool) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if (x_val is None) != (y_val is None):
