@@ -8,16 +8,13 @@
 
 import numpy as np
 
+from nnlib.activations import sigmoid
 from nnlib.exercises import Exercise, Mistake
 from nnlib.exercises.rnn import gated_cell_cases
 
 __all__ = ["gru_step"]
 
 _rng = np.random.default_rng(10)
-
-
-def _sigmoid(a):
-    return 0.5 + 0.5 * np.tanh(0.5 * a)  # no overflow for large |a|
 
 
 def _gru(x_t, h_prev, w_ih, w_hh, b_ih, b_hh, order="rzn", candidate=np.tanh,
@@ -32,8 +29,8 @@ def _gru(x_t, h_prev, w_ih, w_hh, b_ih, b_hh, order="rzn", candidate=np.tanh,
     a_x = x_t @ w_ih + b_ih  # (B, 3H), the input side of all three blocks
     a_h = h_prev @ w_hh + b_hh  # (B, 3H), the hidden side
     k = {name: slice(j * H, (j + 1) * H) for j, name in enumerate(order)}
-    r = _sigmoid(a_x[:, k["r"]] + a_h[:, k["r"]])
-    z = _sigmoid(a_x[:, k["z"]] + a_h[:, k["z"]])
+    r = sigmoid(a_x[:, k["r"]] + a_h[:, k["r"]])
+    z = sigmoid(a_x[:, k["z"]] + a_h[:, k["z"]])
     w_hn, b_hn = w_hh[:, k["n"]], b_hh[k["n"]]
     hidden = {"after the product": r * a_h[:, k["n"]],
               "before the bias": r * (h_prev @ w_hn) + b_hn,
@@ -82,7 +79,7 @@ gru_step = Exercise(
                 "the candidate ignores the reset gate: r scales the old state's part of it, "
                 "n = tanh(x_t @ W_in + b_in + r * (h_prev @ W_hn + b_hn)), so that r near 0 "
                 "lets the candidate start afresh from the input alone"),
-        Mistake(lambda *a: _gru(*a, candidate=_sigmoid),
+        Mistake(lambda *a: _gru(*a, candidate=sigmoid),
                 "the candidate n goes through tanh, not a sigmoid: it is the new content of the "
                 "state, in (-1, 1) like the state itself. The gates r and z are the sigmoids"),
         Mistake(lambda *a: _gru(*a, order="zrn"),

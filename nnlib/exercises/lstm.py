@@ -8,6 +8,7 @@ through a sigmoid and ``g`` through tanh; ``c_t = f * c_prev + i * g`` and
 
 import numpy as np
 
+from nnlib.activations import sigmoid
 from nnlib.exercises import Exercise, Mistake
 from nnlib.exercises.rnn import gated_cell_cases
 
@@ -16,15 +17,11 @@ __all__ = ["lstm_step"]
 _rng = np.random.default_rng(9)
 
 
-def _sigmoid(a):
-    return 0.5 + 0.5 * np.tanh(0.5 * a)  # no overflow for large |a|
-
-
 def _keep_and_write(f, c_prev, i, g):
     return f * c_prev + i * g
 
 
-def _lstm(x_t, h_prev, c_prev, w_ih, w_hh, b, order="ifgo", forget=_sigmoid,
+def _lstm(x_t, h_prev, c_prev, w_ih, w_hh, b, order="ifgo", forget=sigmoid,
           candidate=np.tanh, cell=_keep_and_write, hidden=lambda o, c, c_prev: o * np.tanh(c)):
     """One LSTM step; the keyword arguments swap in the parts a typical mistake gets wrong.
 
@@ -33,8 +30,8 @@ def _lstm(x_t, h_prev, c_prev, w_ih, w_hh, b, order="ifgo", forget=_sigmoid,
     H = h_prev.shape[1]
     a = x_t @ w_ih + h_prev @ w_hh + b  # (B, 4H)
     block = {name: a[:, k * H:(k + 1) * H] for k, name in enumerate(order)}
-    i, f = _sigmoid(block["i"]), forget(block["f"])
-    g, o = candidate(block["g"]), _sigmoid(block["o"])
+    i, f = sigmoid(block["i"]), forget(block["f"])
+    g, o = candidate(block["g"]), sigmoid(block["o"])
     c_t = cell(f, c_prev, i, g)
     return hidden(o, c_t, c_prev), c_t
 
@@ -94,7 +91,7 @@ lstm_step = Exercise(
                 "the g and o blocks are swapped: i, f, o, g is the order of some course notes "
                 "(CS231n's), but torch's, and this course's, is i, f, g, o: the candidate g is "
                 "the third block a[:, 2*H:3*H], the output gate o the last"),
-        Mistake(lambda *a: _lstm(*a, candidate=_sigmoid),
+        Mistake(lambda *a: _lstm(*a, candidate=sigmoid),
                 "the candidate g goes through tanh, not a sigmoid: it is the new content, in "
                 "(-1, 1), so it can push the cell down as well as up. The gates i, f, o are the "
                 "sigmoids"),

@@ -3,6 +3,7 @@
 
 import numpy as np
 
+from nnlib.activations import sigmoid
 from nnlib.exercises import Case, Exercise, Mistake
 
 __all__ = ["rnn_step", "gated_cell_cases"]
@@ -13,10 +14,6 @@ _rng = np.random.default_rng(8)
 def _reference_rnn_step(x_t, h_prev, w_ih, w_hh, b):
     # one step of nnlib.rnn.rnn_forward (tests/test_exercises_recurrent.py checks it)
     return np.tanh(x_t @ w_ih + h_prev @ w_hh + b)
-
-
-def _sigmoid(a):
-    return 0.5 + 0.5 * np.tanh(0.5 * a)  # no overflow for large |a|
 
 
 def _case(B, D, H, x_scale=1.0, h_prev=None):
@@ -63,7 +60,7 @@ rnn_step = Exercise(
                 "apply tanh to the sum: without a nonlinearity the steps compose into one big "
                 "linear map, and the state can grow without bound. "
                 "h_t = tanh(x_t @ w_ih + h_prev @ w_hh + b)"),
-        Mistake(lambda x_t, h_prev, w_ih, w_hh, b: _sigmoid(x_t @ w_ih + h_prev @ w_hh + b),
+        Mistake(lambda x_t, h_prev, w_ih, w_hh, b: sigmoid(x_t @ w_ih + h_prev @ w_hh + b),
                 "that is a sigmoid: the RNN's state uses tanh, which is centred on 0 and ranges "
                 "over (-1, 1), so the state can be negative as well as positive"),
         Mistake(lambda x_t, h_prev, w_ih, w_hh, b: np.maximum(
