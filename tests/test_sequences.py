@@ -13,6 +13,7 @@ import pytest
 
 from nnlib import data
 from nnlib.data import sequences
+from nnlib.data import sequences as seq
 from nnlib.data.sequences import adding_problem, recall_task
 from nnlib.data.text import (
     CharVocab,
@@ -324,3 +325,39 @@ def test_import_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert set(sequences.__all__) <= set(dir(sequences))
+
+
+@pytest.mark.parametrize("kind", seq.TASKS)
+def test_sequence_task_answers_are_right(kind):
+    data = seq.sequence_task(200, kind, seed=0, max_len=6)
+    assert data.src.shape == data.tgt_in.shape == data.tgt_out.shape == (200, 6)
+    assert data.lengths.min() >= 1 and data.lengths.max() <= 6
+    assert (data.tgt_in[:, 0] == seq.BOS).all()
+    np.testing.assert_array_equal(data.tgt_in[:, 1:], data.tgt_out[:, :-1])
+    for src, out, n in zip(data.src, data.tgt_out, data.lengths):
+        digits = list(src[:n])
+        assert (src[n:] == seq.PAD).all() and (out[n:] == seq.PAD).all()
+        expected = sorted(digits) if kind == "sort" else digits[::-1]
+        assert list(out[:n]) == expected
+    again = seq.sequence_task(200, kind, seed=0, max_len=6)
+    np.testing.assert_array_equal(again.src, data.src)
+
+
+def test_sequence_task_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="kind"):
+        seq.sequence_task(5, "shuffle")
+    with pytest.raises(ValueError, match="min_len"):
+        seq.sequence_task(5, min_len=4, max_len=3)
+    with pytest.raises(ValueError, match="n must"):
+        seq.sequence_task(0)
+
+
+def test_encode_and_decode_digits():
+    ids = seq.encode("3 1 4", max_len=5)
+    np.testing.assert_array_equal(ids, [3, 1, 4, seq.PAD, seq.PAD])
+    assert seq.decode(ids) == "314"
+    assert seq.decode([seq.BOS, 2, 7, seq.PAD]) == "^27"
+    with pytest.raises(ValueError, match="digits"):
+        seq.encode("12a")
+    with pytest.raises(ValueError, match="max_len"):
+        seq.encode("123456", max_len=4)
