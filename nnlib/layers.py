@@ -16,11 +16,11 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from nnlib.checks import as_float_array, check_int
+from nnlib.checks import as_float_array, check_float, check_int
 
 __all__ = [
     "linear_forward", "linear_backward", "dropout_forward", "dropout_backward",
-    "layernorm_forward", "layernorm_backward",
+    "batchnorm_forward", "batchnorm_backward", "layernorm_forward", "layernorm_backward",
     "conv_output_size", "unseen_size", "im2col", "conv2d_forward", "conv2d_backward",
     "maxpool2d_forward", "maxpool2d_backward",
 ]
@@ -115,6 +115,138 @@ def dropout_backward(dout, cache):
         raise ValueError(f"dout must have the forward output's shape {cache.shape}, "
                          f"got {dout.shape}")
     return dout.copy() if cache.mask is None else dout * cache.mask
+
+
+# --------------------------------------------------------------------------- batch norm
+
+
+class BatchNormCache(NamedTuple):
+    x_hat: np.ndarray  # the input normalised per feature (or per channel)
+    inv_std: np.ndarray  # 1 / sqrt(var + eps), broadcastable to x: (1, D) or (1, C, 1, 1)
+    gamma: np.ndarray  # broadcastable to x, like inv_std
+    axes: tuple  # the axes the statistics are taken over: (0,) or (0, 2, 3)
+    train: bool  # True: batch statistics (they depend on x); False: running ones (constants)
+
+
+def _per_feature(x):
+    """The statistics' axes and the broadcast shape of a per-feature vector for ``x``."""
+    if x.ndim == 2:
+        return (0,), (1, x.shape[1])
+    if x.ndim == 4:
+        return (0, 2, 3), (1, x.shape[1], 1, 1)
+    raise ValueError(f"x must be (B, D) or (B, C, H, W), got shape {x.shape}")
+
+
+def batchnorm_forward(x, gamma, beta, running_mean=None, running_var=None, momentum=0.1,
+                      eps=1e-5, train=True):
+    """Batch norm: each feature to mean 0 and variance 1 over the batch, then ``gamma * . + beta``.
+
+    Training (``train=True``) normalises with the batch's own statistics, taken per
+    feature over the ``N`` values that feature has in the batch (``N = B`` for
+    ``(B, D)``, ``N = B*H*W`` per channel for images)::
+
+        mu = mean(x),  var = mean((x - mu)**2),  x_hat = (x - mu) / sqrt(var + eps)
+
+    and returns the running statistics updated for inference, as torch does:
+    ``new_mean = (1 - momentum) * running_mean + momentum * mu`` and the same for the
+    variance, which uses the unbiased ``var * N / (N - 1)`` there. Evaluation
+    (``train=False``) normalises with the running statistics instead, so an example's
+    output no longer depends on the rest of its batch.
+
+    Args:
+        x: ``(B, D)``, or ``(B, C, H, W)`` with statistics per channel.
+        gamma, beta: ``(D,)`` or ``(C,)``, the learned scale and shift.
+        running_mean, running_var: ``(D,)`` or ``(C,)``; never written in place. In
+            training they may be ``None`` (nothing is tracked); evaluation needs them.
+        momentum: the weight of the new batch in the running averages, in ``[0, 1]``.
+        eps: added to the variance, a finite positive number.
+        train: batch statistics (True) or running ones (False).
+
+    Returns:
+        ``(out, new_running_mean, new_running_var, cache)``: ``out`` shaped like ``x``; the
+        running statistics are new arrays (in evaluation, copies of the ones given; ``None``
+        when none were given). Tested against ``torch.nn.functional.batch_norm`` in both
+        modes, running statistics included.
+    """
+    x, gamma, beta = (as_float_array(a, name)
+                      for a, name in ((x, "x"), (gamma, "gamma"), (beta, "beta")))
+    axes, shape = _per_feature(x)
+    D = x.shape[1]
+    for a, name in ((gamma, "gamma"), (beta, "beta")):
+        if a.shape != (D,):
+            raise ValueError(f"{name} must have shape ({D},), one entry per feature of x "
+                             f"(shape {x.shape}), got {a.shape}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("pass both running_mean and running_var, or neither")
+    if running_mean is not None:
+        running_mean, running_var = (as_float_array(a, name) for a, name in
+                                     ((running_mean, "running_mean"), (running_var, "running_var")))
+        for a, name in ((running_mean, "running_mean"), (running_var, "running_var")):
+            if a.shape != (D,):
+                raise ValueError(f"{name} must have shape ({D},), one entry per feature of x "
+                                 f"(shape {x.shape}), got {a.shape}")
+    momentum = check_float("momentum", momentum, 0.0)
+    if momentum > 1:
+        raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
+    eps = check_float("eps", eps, 0.0, strict=True)
+    if not isinstance(train, bool | np.bool_):
+        raise TypeError(f"train must be True or False, got {train!r}")
+
+    if train:
+        N = x.size // D  # values per feature
+        if N < 2:
+            raise ValueError(f"training needs more than one value per feature to take a "
+                             f"variance, got x of shape {x.shape}")
+        mu = x.mean(axis=axes)
+        centred = x - mu.reshape(shape)
+        var = (centred ** 2).mean(axis=axes)
+        if running_mean is not None:
+            running_mean = (1 - momentum) * running_mean + momentum * mu
+            running_var = (1 - momentum) * running_var + momentum * var * N / (N - 1)
+    else:
+        if running_mean is None:
+            raise ValueError("evaluation (train=False) normalises with the running statistics: "
+                             "pass running_mean and running_var")
+        centred = x - running_mean.reshape(shape)
+        var = running_var
+        running_mean, running_var = running_mean.copy(), running_var.copy()
+    if np.any(var + eps <= 0):
+        raise ValueError("running_var + eps must be positive")
+    inv_std = 1.0 / np.sqrt(var + eps).reshape(shape)
+    x_hat = centred * inv_std
+    out = x_hat * gamma.reshape(shape) + beta.reshape(shape)
+    return out, running_mean, running_var, BatchNormCache(x_hat, inv_std, gamma.reshape(shape),
+                                                          axes, bool(train))
+
+
+def batchnorm_backward(dout, cache):
+    """Gradients of batch norm, in training or in evaluation mode.
+
+    With ``g = dout * gamma``: in evaluation the statistics are constants, so
+    ``dx = g * inv_std``. In training the mean and the variance depend on every value
+    of the feature, and their paths remove from ``g`` its mean and its component along
+    ``x_hat`` (the means over the ``N`` values of each feature)::
+
+        dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat))
+
+    which is layer norm's formula with the batch in place of the row.
+    ``dgamma = sum(dout * x_hat)`` and ``dbeta = sum(dout)`` per feature.
+
+    Returns:
+        ``dx`` shaped like ``x``, ``dgamma`` and ``dbeta`` of shape ``(D,)`` or ``(C,)``.
+    """
+    dout = as_float_array(dout, "dout")
+    x_hat = cache.x_hat
+    if dout.shape != x_hat.shape:
+        raise ValueError(f"dout must have the forward output's shape {x_hat.shape}, "
+                         f"got {dout.shape}")
+    g = dout * cache.gamma
+    if cache.train:
+        dx = cache.inv_std * (g - g.mean(axis=cache.axes, keepdims=True)
+                              - x_hat * (g * x_hat).mean(axis=cache.axes, keepdims=True))
+    else:
+        dx = g * cache.inv_std
+    return dx, (dout * x_hat).sum(axis=cache.axes), dout.sum(axis=cache.axes)
 
 
 # --------------------------------------------------------------------------- layer norm
