@@ -18,6 +18,21 @@ def perceptron_step(w, b, x, t, lr):
     return w + lr * error * x, b + lr * error
 
 
+def train_perceptron(X, t, w, b, lr, epochs):
+    mistakes = []
+    for _ in range(epochs):
+        wrong = 0  # a fresh count for every epoch
+        for x, target in zip(X, t):
+            # Count with the output *before* the update: that is the mistake the rule corrects.
+            wrong += int(step(x @ w + b) != target)
+            # The rule itself; its error t - y is 0 on a right answer, so only mistakes move w, b.
+            w, b = perceptron_step(w, b, x, target, lr)
+        mistakes.append(wrong)
+        if wrong == 0:  # a whole epoch without a mistake: nothing will ever change again
+            break
+    return w, b, mistakes
+
+
 def xor_network(X):
     # Hidden layer: h1 = OR(x1, x2), h2 = NAND(x1, x2); output: AND(h1, h2).
     h1 = step(X @ np.array([1.0, 1.0]) - 0.5)

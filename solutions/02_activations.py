@@ -21,3 +21,13 @@ def softmax(z):
     shifted = z - z.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def deep_forward(x, weights, activation):
+    h = x  # (B, D): the signal entering the first layer
+    stds = []
+    for w in weights:  # layer l: (B, H_in) @ (H_in, H_out) -> (B, H_out)
+        z = h @ w  # first the weighted sums (the pre-activations)...
+        h = activation(z)  # ...then the non-linearity; h feeds the next layer
+        stds.append(np.std(h))  # the spread of the layer's output, over all its entries
+    return np.array(stds)
