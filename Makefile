@@ -5,6 +5,7 @@
 #               threads; the oldest declared versions), and every notebook in a real browser
 #               (make test BROWSER=skip where there is no chromium to be had)
 # Other targets: make bench | make browser | make execute NB=notebooks/01_neurons.ipynb | make data | make clean
+#                make grade NB="submissions/*.ipynb" [CSV=results.csv]   (run notebooks, tabulate exercises)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -26,7 +27,7 @@ TORCH_SPEC  := torch>=2.2,<2.14
 unexport MPLBACKEND
 export PYTHONHASHSEED := 0
 
-.PHONY: setup setup-oldest lab test lint unit notebooks notebooks-perturbed notebooks-oldest bench execute browser data clean
+.PHONY: setup setup-oldest lab test lint unit notebooks notebooks-perturbed notebooks-oldest bench execute grade browser data clean
 
 setup: $(STAMP)
 
@@ -106,6 +107,12 @@ bench: setup
 NB ?= notebooks/*.ipynb
 execute: setup
 	$(SINGLE_THREAD) $(PY) scripts/execute_notebooks.py $(NB)
+
+# Run notebooks (learners' copies, or the course's own) in fresh kernels, each in a temporary
+# folder with a time limit, and print what each exercise's checker reported.
+GRADE_TIMEOUT ?= 300
+grade: setup
+	$(SINGLE_THREAD) $(PY) -m nnlib.grade $(NB) --timeout $(GRADE_TIMEOUT) $(if $(CSV),--csv $(CSV))
 
 # Every notebook in JupyterLab in headless Chromium (two browsers side by side; BROWSER_JOBS=1
 # for one at a time): run all, move each view's first

@@ -24,6 +24,8 @@ and tests/test_architecture.py enforces it::
       views/      one module per notebook topic: the interactive views; they call
                   the math and the models and draw, and import no torch
       exercises/  one checker module per notebook (numpy only)
+      grade.py    python -m nnlib.grade: runs notebooks in fresh kernels and tabulates
+                  what their own checkers reported (nbclient)
       course.py   the course map of the start notebook
 
 ``import nnlib`` is quick: each submodule is imported on first use (``nnlib.data``,
@@ -64,6 +66,7 @@ _SUBMODULES = (
     "display",
     "exercises",
     "gate_memory",
+    "grade",
     "gradcheck",
     "init",
     "layers",

@@ -36,3 +36,33 @@ def torch_last_logits(model, ids):
 
     with torch.no_grad():
         return model(torch.as_tensor(np.asarray(ids))[None])[0, -1].numpy()
+
+
+def solved_notebook(path, out, wrong=None):
+    """Write to ``out`` a copy of the notebook ``path`` with every exercise solved.
+
+    Each learner's cell (the one defining the function a check cell passes to
+    ``exercises.<exercise>.check(<function>)``) runs the published solutions file in a
+    namespace of its own (so that it shadows none of the notebook's names) and sets
+    ``<function>`` to the solution. ``wrong`` maps a learner's function name to
+    source code to put there instead (a planted mistake).
+    """
+    import json
+    import re
+
+    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    topic = re.search(r"from nnlib\.exercises import (\w+) as exercises", code).group(1)
+    module = importlib.import_module(f"nnlib.exercises.{topic}")
+    solutions = (SOLUTIONS / module.SOLUTIONS_FILE).read_text(encoding="utf-8")
+    wrong = wrong or {}
+    for attr, function in re.findall(r"exercises\.(\w+)\.check\((\w+)\)", code):
+        exercise = getattr(module, attr)
+        key = next(k for k, v in module.EXERCISES.items() if v is exercise)
+        cell = next(c for c in notebook["cells"] if c["cell_type"] == "code"
+                    and re.search(rf"^def {function}\(", "".join(c["source"]), re.M))
+        source = wrong.get(function, f"_solutions = {{}}\nexec({solutions!r}, _solutions)\n"
+                                     f"{function} = _solutions[{key!r}]\n")
+        cell["source"] = source.splitlines(keepends=True)
+    Path(out).write_text(json.dumps(notebook), encoding="utf-8")
+    return out

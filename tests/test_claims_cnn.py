@@ -4,7 +4,8 @@ Each seed trains the notebook's CNN and the bigger MLP with the same recipe
 (``nnlib.models.cnn.RECIPES``), as the notebook does: the CNN reaches the course's
 targets on held-out images (>= 98% on the MNIST subset, >= 88% on the
 Fashion-MNIST subset), beats the MLP by more than a point with fewer
-parameters, and on clothes finds shirts the hardest class and rests its
+parameters, and on clothes finds shirts the hardest class, loses more than a point
+when batch norm is left in training mode on class-sorted test batches, and rests its
 decisions on a few regions (occlusion).
 """
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 from nnlib.models.cnn import (
+    accuracy_with_batch_statistics,
     build_cnn,
     build_mlp,
     count_parameters,
@@ -44,6 +46,10 @@ def test_cnn_reaches_the_target_and_beats_the_bigger_mlp(dataset, seed):
         predicted = predict_proba(cnn, data.x_test[:, None]).argmax(1)
         per_class = [np.mean(predicted[data.y_test == k] == k) for k in range(10)]
         assert data.class_names[int(np.argmin(per_class))] == "Shirt"
+        # the evaluation-mode pitfall: batch norm left in training mode, class-sorted batches
+        forgot_eval = accuracy_with_batch_statistics(cnn, data.x_test[:, None], data.y_test,
+                                                     batch_size=16, by_class=True)
+        assert forgot_eval < cnn_accuracy - 0.01, (seed, forgot_eval, cnn_accuracy)
         probs = predict_proba(cnn, data.x_test[:40, None])
         largest, typical = [], []
         for k in range(40):

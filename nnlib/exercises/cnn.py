@@ -1,13 +1,20 @@
 """Exercises of the CNN notebook: a convolution's output size, one valid 2-D convolution,
-and the backward pass of a 2x2 max pool."""
+the backward pass of a 2x2 max pool, and batch norm's forward and backward passes."""
 
 import numpy as np
 
-from nnlib.exercises import Case, Exercise, Mistake
-from nnlib.layers import conv2d_forward, maxpool2d_backward, maxpool2d_forward
+from nnlib.exercises import Case, Exercise, Mistake, only_if_finite
+from nnlib.layers import (
+    batchnorm_backward,
+    batchnorm_forward,
+    conv2d_forward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+)
 from nnlib.layers import conv_output_size as _conv_output_size
 
-__all__ = ["conv_output_size", "conv2d_single", "maxpool_backward"]
+__all__ = ["conv_output_size", "conv2d_single", "maxpool_backward", "batchnorm_train_forward",
+           "batchnorm_train_backward"]
 
 _rng = np.random.default_rng(7)
 
@@ -210,8 +217,153 @@ maxpool_backward = Exercise(
     shape_names=("H", "W"),
 )
 
+# ------------------------------------------------------------ batch norm, forward and backward
+
+
+def _reference_batchnorm(x, gamma, beta, eps):
+    out, _, _, _ = batchnorm_forward(x, gamma, beta, eps=eps)
+    return out
+
+
+def _bn_case(B, D, constant_feature=False, scale=3.0):
+    x = scale * _rng.standard_normal((B, D)) + _rng.standard_normal(D) * 5
+    if constant_feature:
+        x[:, 0] = 2.5  # one feature with the same value in every example: its variance is 0
+    return x, _rng.standard_normal(D), _rng.standard_normal(D)
+
+
+def _bn_forward_cases():
+    # eps 1e-5 in the first cases, as torch's default; a constant feature needs it (var = 0)
+    return [
+        Case((*_bn_case(6, 3), 1e-5), "B = 6, D = 3"),
+        Case((*_bn_case(4, 4), 1e-5), "B = D = 4"),
+        Case((*_bn_case(2, 5), 1e-5), "a batch of two"),
+        Case((*_bn_case(5, 3, scale=0.01), 0.1), "a large eps = 0.1 against a small variance"),
+        Case((*_bn_case(4, 3, constant_feature=True), 1e-5), "a constant feature (variance 0)"),
+    ]
+
+
+def _x_hat(x, eps, ddof=0):
+    return (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0, ddof=ddof) + eps)
+
+
+batchnorm_train_forward = Exercise(
+    "batchnorm_train_forward",
+    reference=_reference_batchnorm,
+    cases=_bn_forward_cases(),
+    mistakes=[
+        Mistake(lambda x, gamma, beta, eps: gamma * ((x - x.mean(axis=1, keepdims=True))
+                / np.sqrt(x.var(axis=1, keepdims=True) + eps)) + beta,
+                "you normalised each example over its features (axis=1): that is layer norm. "
+                "Batch norm normalises each FEATURE over the batch, so take the mean and the "
+                "variance over axis=0, one value per feature"),
+        Mistake(lambda x, gamma, beta, eps: gamma * _x_hat(x, eps, ddof=1) + beta,
+                "that variance divides by B - 1 (ddof=1, the unbiased estimate): batch norm "
+                "normalises with the batch's own variance, mean((x - mu)**2), divided by B "
+                "(torch keeps B - 1 only for the running average)"),
+        Mistake(only_if_finite(lambda x, gamma, beta, eps: gamma * (x - x.mean(axis=0))
+                               / np.sqrt(x.var(axis=0)) + beta),
+                "you left out eps: x_hat = (x - mu) / sqrt(var + eps). It keeps a feature whose "
+                "values are all equal (variance 0) from dividing by zero"),
+        Mistake(lambda x, gamma, beta, eps: gamma * (x - x.mean(axis=0))
+                / (x.var(axis=0) + eps) + beta,
+                "divide by the standard deviation sqrt(var + eps), not by the variance: "
+                "x_hat = (x - mu) / sqrt(var + eps) has variance 1"),
+        Mistake(lambda x, gamma, beta, eps: _x_hat(x, eps),
+                "you returned x_hat: finish with the learned scale and shift, "
+                "out = gamma * x_hat + beta"),
+        Mistake(lambda x, gamma, beta, eps: gamma * (x / np.sqrt(x.var(axis=0) + eps)) + beta,
+                "subtract the batch mean before dividing: x_hat = (x - mu) / sqrt(var + eps)"),
+        Mistake(lambda x, gamma, beta, eps: beta * _x_hat(x, eps) + gamma,
+                "gamma and beta are swapped: gamma scales, beta shifts, "
+                "out = gamma * x_hat + beta"),
+    ],
+    shape_names=("B", "D"),
+)
+
+
+def _reference_batchnorm_backward(dout, x, gamma, eps):
+    _, _, _, cache = batchnorm_forward(x, gamma, np.zeros_like(gamma), eps=eps)
+    return batchnorm_backward(dout, cache)
+
+
+def _bn_triple(out):
+    """(dx, dgamma, dbeta) as one flat array, so all three are compared at once."""
+    dx, dgamma, dbeta = (np.asarray(a, dtype=float) for a in out)
+    if dgamma.ndim != 1 or dbeta.ndim != 1:
+        raise ValueError("dgamma and dbeta must have gamma's shape (D,)")
+    return np.concatenate([dx.ravel(), dgamma, dbeta])
+
+
+def _bn_parts(dout, x, gamma, eps):
+    x_hat = _x_hat(x, eps)
+    inv_std = 1.0 / np.sqrt(x.var(axis=0) + eps)
+    return x_hat, inv_std, dout * gamma, (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+
+
+def _bn_backward_with(dx_of):
+    """A wrong backward: ``dx_of(g, x_hat, inv_std)`` for dx, the right dgamma and dbeta."""
+    def wrong(dout, x, gamma, eps):
+        x_hat, inv_std, g, dgamma, dbeta = _bn_parts(dout, x, gamma, eps)
+        return dx_of(g, x_hat, inv_std), dgamma, dbeta
+    return wrong
+
+
+def _bn_means_not_sums(dout, x, gamma, eps):
+    dx = _reference_batchnorm_backward(dout, x, gamma, eps)[0]
+    return dx, (dout * _x_hat(x, eps)).mean(axis=0), dout.mean(axis=0)
+
+
+def _bn_backward_case(B, D):
+    x, gamma, _ = _bn_case(B, D)
+    return _rng.standard_normal((B, D)), x, gamma, 1e-5
+
+
+batchnorm_train_backward = Exercise(
+    "batchnorm_train_backward",
+    reference=_reference_batchnorm_backward,
+    cases=[
+        Case(_bn_backward_case(6, 3), "B = 6, D = 3"),
+        Case(_bn_backward_case(4, 4), "B = D = 4"),
+        Case(_bn_backward_case(2, 5), "a batch of two"),
+        Case(_bn_backward_case(8, 1), "one feature"),
+    ],
+    mistakes=[
+        Mistake(_bn_backward_with(lambda g, x_hat, inv_std: g * inv_std),
+                "you treated the mean and the variance as constants (dx = dout * gamma / std): "
+                "in training they are computed from x, every x changes them, and their paths "
+                "remove from g its mean and its part along x_hat: "
+                "dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)), means over the batch"),
+        Mistake(_bn_backward_with(lambda g, x_hat, inv_std: inv_std * (g - g.mean(axis=0))),
+                "you kept the path through the mean but not the one through the variance: "
+                "subtract x_hat * mean(g * x_hat) too, "
+                "dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat))"),
+        Mistake(_bn_backward_with(lambda g, x_hat, inv_std: inv_std * (
+                    g - x_hat * (g * x_hat).mean(axis=0))),
+                "you kept the path through the variance but not the one through the mean: "
+                "subtract mean(g) too, dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat))"),
+        Mistake(_bn_backward_with(lambda g, x_hat, inv_std: inv_std * (
+                    g - g.mean(axis=1, keepdims=True)
+                    - x_hat * (g * x_hat).mean(axis=1, keepdims=True))),
+                "those means run over the features (axis=1), as in layer norm: batch norm's "
+                "statistics are per feature over the batch, so the means in dx are over axis=0"),
+        Mistake(lambda dout, x, gamma, eps: (_reference_batchnorm_backward(dout, x, gamma, eps)[0],
+                                             dout.sum(axis=0), dout.sum(axis=0)),
+                "dgamma is sum(dout * x_hat) over the batch: gamma multiplies x_hat, so its "
+                "gradient carries x_hat"),
+        Mistake(_bn_means_not_sums,
+                "dgamma and dbeta are SUMS over the batch, not means: every example used the "
+                "same gamma and beta, and the 1/B of a mean loss is already inside dout"),
+    ],
+    adapt=_bn_triple,
+    adapt_hint="return three arrays (dx, dgamma, dbeta), shaped like x (B, D), gamma (D,) and "
+               "gamma (D,)",
+)
+
 # The published solutions, and which function there answers which exercise
 # (tests/test_exercises.py checks every pair, and every listed mistake).
 SOLUTIONS_FILE = "07_cnn.py"
 EXERCISES = {"conv_output_size": conv_output_size, "conv2d_single": conv2d_single,
-             "maxpool_backward": maxpool_backward}
+             "maxpool_backward": maxpool_backward,
+             "batchnorm_train_forward": batchnorm_train_forward,
+             "batchnorm_train_backward": batchnorm_train_backward}

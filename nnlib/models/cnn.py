@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["build_cnn", "build_mlp", "count_parameters", "feature_maps", "occlusion_map",
-           "RECIPES", "Recipe", "fit_image_classifier"]
+           "RECIPES", "Recipe", "fit_image_classifier", "accuracy_with_batch_statistics"]
 
 def build_cnn(channels=(8, 32), hidden=128, dropout=0.25, batchnorm=True, image_size=28,
               classes=10, seed=0):
@@ -170,3 +170,37 @@ def fit_image_classifier(dataset, architecture="cnn", seed=0, progress=None, dev
         augment=horizontal_flip if recipe.flip else None, seed=seed, device=device,
         progress=progress)
     return model, result, ds
+
+
+def accuracy_with_batch_statistics(model, x, y, batch_size=16, by_class=True):
+    """Test accuracy with batch norm left in training mode: the eval-mode pitfall, measured.
+
+    A copy of ``model`` runs with its batch-norm layers in training mode (dropout stays
+    off), so each batch is normalised with its own mean and variance instead of the
+    running averages, and an image's prediction depends on the other images in its
+    batch. With ``by_class=True`` the test images come sorted by label, so every batch
+    holds (nearly) one class: what happens when a test set is stored in that order.
+    The model itself is untouched (a training-mode forward pass would also update its
+    running statistics).
+
+    Returns the accuracy on ``x (N, 1, S, S)``, ``y (N,)``.
+    """
+    import copy
+
+    import torch
+    from torch import nn
+
+    probe = copy.deepcopy(model).eval()
+    for module in probe.modules():
+        if isinstance(module, nn.BatchNorm1d | nn.BatchNorm2d):
+            module.train()
+    device = next(probe.parameters()).device
+    y = np.asarray(y)
+    order = np.argsort(y, kind="stable") if by_class else np.arange(len(y))
+    correct = 0
+    with torch.no_grad():
+        for start in range(0, len(y), batch_size):
+            rows = order[start:start + batch_size]
+            logits = probe(torch.as_tensor(np.asarray(x)[rows], device=device))
+            correct += int((logits.argmax(1).cpu().numpy() == y[rows]).sum())
+    return correct / len(y)
