@@ -254,9 +254,9 @@ batchnorm_train_forward = Exercise(
     mistakes=[
         Mistake(lambda x, gamma, beta, eps: gamma * ((x - x.mean(axis=1, keepdims=True))
                 / np.sqrt(x.var(axis=1, keepdims=True) + eps)) + beta,
-                "you normalised each example over its features (axis=1): that is layer norm. "
-                "Batch norm normalises each FEATURE over the batch, so take the mean and the "
-                "variance over axis=0, one value per feature"),
+                "you normalised each example over its features (axis=1), which is what layer "
+                "norm (notebook 12) does. Batch norm normalises each FEATURE over the batch, "
+                "so take the mean and the variance over axis=0, one value per feature"),
         Mistake(lambda x, gamma, beta, eps: gamma * _x_hat(x, eps, ddof=1) + beta,
                 "that variance divides by B - 1 (ddof=1, the unbiased estimate): batch norm "
                 "normalises with the batch's own variance, mean((x - mu)**2), divided by B "
@@ -269,6 +269,11 @@ batchnorm_train_forward = Exercise(
                 / (x.var(axis=0) + eps) + beta,
                 "divide by the standard deviation sqrt(var + eps), not by the variance: "
                 "x_hat = (x - mu) / sqrt(var + eps) has variance 1"),
+        Mistake(lambda x, gamma, beta, eps: gamma * (x - x.mean(axis=0))
+                / (x.std(axis=0) + eps) + beta,
+                "eps goes under the square root: x_hat = (x - mu) / sqrt(var + eps), not "
+                "(x - mu) / (std + eps). The two differ by little, but they differ, and a "
+                "constant feature shows it"),
         Mistake(lambda x, gamma, beta, eps: _x_hat(x, eps),
                 "you returned x_hat: finish with the learned scale and shift, "
                 "out = gamma * x_hat + beta"),
@@ -309,6 +314,13 @@ def _bn_backward_with(dx_of):
     return wrong
 
 
+def _bn_ignores_gamma(dout, x, gamma, eps):
+    x_hat, inv_std, _, dgamma, dbeta = _bn_parts(dout, x, gamma, eps)
+    g = dout
+    dx = inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, dgamma, dbeta
+
+
 def _bn_means_not_sums(dout, x, gamma, eps):
     dx = _reference_batchnorm_backward(dout, x, gamma, eps)[0]
     return dx, (dout * _x_hat(x, eps)).mean(axis=0), dout.mean(axis=0)
@@ -347,6 +359,14 @@ batchnorm_train_backward = Exercise(
                     - x_hat * (g * x_hat).mean(axis=1, keepdims=True))),
                 "those means run over the features (axis=1), as in layer norm: batch norm's "
                 "statistics are per feature over the batch, so the means in dx are over axis=0"),
+        Mistake(_bn_backward_with(lambda g, x_hat, inv_std: inv_std * (
+                    g - g.sum(axis=0) - x_hat * (g * x_hat).sum(axis=0))),
+                "inside dx the subtracted terms are MEANS over the batch, not sums: "
+                "dx = inv_std * (g - mean(g) - x_hat * mean(g * x_hat)), with mean = sum / B"),
+        Mistake(_bn_ignores_gamma,
+                "start from g = dout * gamma, the gradient reaching x_hat (out = gamma * x_hat "
+                "+ beta), not from dout itself: dx = inv_std * (g - mean(g) - x_hat * "
+                "mean(g * x_hat))"),
         Mistake(lambda dout, x, gamma, eps: (_reference_batchnorm_backward(dout, x, gamma, eps)[0],
                                              dout.sum(axis=0), dout.sum(axis=0)),
                 "dgamma is sum(dout * x_hat) over the batch: gamma multiplies x_hat, so its "
@@ -356,8 +376,8 @@ batchnorm_train_backward = Exercise(
                 "same gamma and beta, and the 1/B of a mean loss is already inside dout"),
     ],
     adapt=_bn_triple,
-    adapt_hint="return three arrays (dx, dgamma, dbeta), shaped like x (B, D), gamma (D,) and "
-               "gamma (D,)",
+    adapt_hint="return three arrays (dx, dgamma, dbeta): dx shaped like x (B, D), dgamma and "
+               "dbeta both shaped like gamma (D,)",
 )
 
 # The published solutions, and which function there answers which exercise

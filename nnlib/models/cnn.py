@@ -192,7 +192,7 @@ def accuracy_with_batch_statistics(model, x, y, batch_size=16, by_class=True):
 
     probe = copy.deepcopy(model).eval()
     for module in probe.modules():
-        if isinstance(module, nn.BatchNorm1d | nn.BatchNorm2d):
+        if isinstance(module, nn.BatchNorm1d | nn.BatchNorm2d | nn.BatchNorm3d):
             module.train()
     device = next(probe.parameters()).device
     y = np.asarray(y)
