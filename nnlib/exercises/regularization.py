@@ -1,10 +1,17 @@
-"""Exercises of the regularization notebook: inverted dropout, L1 subgradient, early stopping."""
+"""Exercises of the regularization notebook: L1 subgradient, inverted dropout forward and
+backward, early stopping, and over-fitting one small batch (a training loop)."""
+
+import copy
 
 import numpy as np
 
+from nnlib.data.toy import playground_data
 from nnlib.exercises import Case, Exercise, Mistake
+from nnlib.mlp import MLP
+from nnlib.optim import SGD
 
-__all__ = ["dropout_forward", "l1_subgradient", "early_stopping_epoch"]
+__all__ = ["dropout_forward", "dropout_backward", "l1_subgradient", "early_stopping_epoch",
+           "overfit_small_batch", "LossHistoryExercise"]
 
 _rng = np.random.default_rng(6)
 
@@ -32,6 +39,44 @@ dropout_forward = Exercise(
         Mistake(lambda x, p, u: np.where(u < p, x / (1 - p), 0.0),
                 "you keep a unit with probability p: p is the probability of DROPPING it, "
                 "so keep where u >= p"),
+    ],
+)
+
+_rng_backward = np.random.default_rng(60)  # its own generator: the other cases stay as they were
+
+
+def _dropout_backward(dout, keep, p):
+    return np.where(keep, dout / (1 - p), 0.0)
+
+
+dropout_backward = Exercise(
+    "dropout_backward",
+    reference=_dropout_backward,
+    cases=[
+        Case((np.array([0.5, -1.0, 2.0, 3.0]), np.array([True, False, True, False]), 0.5),
+             "four units, p=0.5"),
+        Case((_rng_backward.standard_normal((3, 5)), _rng_backward.random((3, 5)) >= 0.2, 0.2),
+             "a (3, 5) batch, p=0.2"),
+        Case((_rng_backward.standard_normal((2, 4)), np.ones((2, 4), dtype=bool), 0.0),
+             "p=0: nothing dropped"),
+    ],
+    mistakes=[
+        Mistake(lambda dout, keep, p: np.where(keep, dout, 0.0),
+                "scale the kept units' gradient by 1/(1-p) too: the forward pass multiplied "
+                "them by 1/(1-p), so d(out)/dx = 1/(1-p) where kept"),
+        Mistake(lambda dout, keep, p: dout / (1 - p),
+                "a dropped unit passes no gradient: its output was 0 whatever its input, so "
+                "dx = 0 where keep is False; multiply by the mask"),
+        Mistake(lambda dout, keep, p: dout,
+                "at training time dropout is not the identity: dx = dout * keep / (1-p), with "
+                "the same mask as the forward pass"),
+        Mistake(lambda dout, keep, p: np.where(keep, dout / p, 0.0),
+                "divide by 1-p, the probability of KEEPING a unit, not by p"),
+        Mistake(lambda dout, keep, p: np.where(keep, dout * (1 - p), 0.0),
+                "the kept units' gradient is divided by (1-p), not multiplied: the forward "
+                "pass divided by (1-p), and the backward multiplies dout by that same factor"),
+        Mistake(lambda dout, keep, p: np.where(keep, 0.0, dout / (1 - p)),
+                "the gradient flows through the KEPT units (keep is True), not the dropped ones"),
     ],
 )
 
@@ -110,8 +155,147 @@ early_stopping_epoch = Exercise(
     adapt_hint="return a pair (stop_epoch, best_epoch) of integers",
 )
 
+
+def _train_small_batch(model, x, y, n, threshold, max_steps, make_optimizer=None,
+                       small_batch=True, update=True, stop=True, record_first=True):
+    """The reference loop (SGD, lr 0.1, momentum 0.9), and with a flag off, a typical mistake."""
+    xb, yb = (x[:n], y[:n]) if small_batch else (x, y)
+    if make_optimizer is None:
+        optimizer = SGD(model.params, lr=0.1, momentum=0.9)
+    else:
+        optimizer = make_optimizer(model.params)
+    history = []
+    for _ in range(max_steps):
+        loss, grads = model.loss(xb, yb)
+        if record_first:
+            history.append(loss)
+        if stop and loss < threshold:
+            break
+        if not record_first:
+            history.append(loss)
+        if update:
+            optimizer.step(grads)
+    return history
+
+
+_FULL_SET = Mistake(
+    lambda *args: _train_small_batch(*args, small_batch=False),
+    "you trained on the whole training set: the habit is to over-fit a tiny batch, the first n "
+    "examples x[:n], y[:n]; on all the data a loss that stays up can have many causes, on n "
+    "examples almost only a bug")
+_NO_STEP = Mistake(
+    lambda *args: _train_small_batch(*args, update=False),
+    "your loss never changes: call optimizer.step(grads) after each model.loss(...), or the "
+    "weights never move (nnlib's model.loss returns fresh gradients every time; in torch you "
+    "would also call optimizer.zero_grad() before each backward)")
+_NO_BREAK = Mistake(
+    lambda *args: _train_small_batch(*args, stop=False),
+    "your loss went below threshold and you kept training: stop (break) at the first loss "
+    "below threshold and return the history up to and including it")
+_TESTED_FIRST = Mistake(
+    lambda *args: _train_small_batch(*args, record_first=False),
+    "your history ends above threshold before max_steps steps: append each loss to the history "
+    "before testing it, so that the history ends with the first loss below threshold (or holds "
+    "max_steps losses)")
+_LR_TOO_LARGE = Mistake(
+    lambda *args: _train_small_batch(*args, make_optimizer=lambda params: SGD(params, lr=50.0)),
+    "the loss does not settle: it jumps up and down or blows up, the sign of a learning rate "
+    "that is too large; try SGD with lr=0.1 and momentum=0.9, or Adam with lr=0.01")
+_LR_TOO_SMALL = Mistake(
+    lambda *args: _train_small_batch(*args, make_optimizer=lambda params: SGD(params, lr=1e-3)),
+    "the loss falls, but too slowly to get below threshold within max_steps steps: the learning "
+    "rate is too small; try SGD with lr=0.1 and momentum=0.9, or Adam with lr=0.01")
+
+
+class LossHistoryExercise(Exercise):
+    """A training loop, checked by the loss history it returns, whatever optimizer it chose.
+
+    Every case is ``(model, x, y, n, threshold, max_steps)``. The history must start with the
+    given model's loss on ``x[:n], y[:n]`` (no step taken yet), hold at most ``max_steps``
+    losses, and end with the first one below ``threshold``. A history that fails is
+    diagnosed from its shape: the wrong data (its first loss is the full set's), flat (no
+    update), past the threshold (no stop), ending above it too soon, bouncing or blowing up
+    (learning rate too large), falling too slowly (too small).
+    """
+
+    def _check_case(self, fn, case):
+        model, x, y, n, threshold, max_steps = case.args
+        try:
+            with np.errstate(all="ignore"):
+                got = fn(*copy.deepcopy(case.args))
+        except NotImplementedError:
+            name = getattr(fn, "__name__", self.name)
+            return self._fail("not-implemented", None,
+                              f"not implemented yet: replace `raise NotImplementedError` in "
+                              f"`{name}` with your code, then run this cell again")
+        except Exception as error:
+            return self._fail("raised", case, f"your function raised {type(error).__name__}: "
+                                              f"{error}")
+        if got is None:
+            return self._fail("returned-none", case,
+                              "your function returned None: did you forget `return history`?")
+        history = self._as_array(got)
+        if history is None or history.ndim != 1 or history.size == 0:
+            return self._fail("form", case, self.adapt_hint)
+        if history.size > max_steps:
+            return self._fail("budget", case, f"your history holds {history.size} losses, more "
+                                              f"than max_steps = {max_steps}: stop after "
+                                              f"max_steps steps even if the loss is still high")
+        fresh = copy.deepcopy(model)
+        first_small, first_full = fresh.evaluate(x[:n], y[:n]), fresh.evaluate(x, y)
+        if not self._equal(history[0], first_small):
+            if self._equal(history[0], first_full):
+                return self._fail("mistake", case, _FULL_SET.hint)
+            return self._fail("first-loss", case,
+                              f"your first loss is {history[0]:.4g}, but the model you are given "
+                              f"has loss {first_small:.4g} on x[:n], y[:n]: train that model (not "
+                              f"a new one) on the first n examples, and record the loss that "
+                              f"model.loss returns before each step")
+        if history.size > 1 and np.all(history == history[0]):
+            return self._fail("mistake", case, _NO_STEP.hint)
+        if not np.all(np.isfinite(history)):
+            return self._fail("mistake", case, _LR_TOO_LARGE.hint)
+        below = np.flatnonzero(history < threshold)
+        if below.size and below[0] < history.size - 1:
+            return self._fail("mistake", case, f"{_NO_BREAK.hint} (first below at index "
+                                               f"{below[0]}, history of {history.size})")
+        if history[-1] < threshold:
+            return None
+        if history.size < max_steps:
+            return self._fail("mistake", case, _TESTED_FIRST.hint)
+        rises = np.mean(np.diff(history) > 0)
+        if history[-1] >= history[0] or rises > 0.25:
+            return self._fail("mistake", case, f"{_LR_TOO_LARGE.hint} (the loss rose on "
+                                               f"{rises:.0%} of the steps)")
+        return self._fail("mistake", case, f"{_LR_TOO_SMALL.hint} (from {history[0]:.3g} to "
+                                           f"{history[-1]:.3g} after {history.size} steps)")
+
+
+# Both cases: threshold 0.01 within 300 steps, which the reference reaches in about 50 and 20.
+def _moons_case():
+    x, y = playground_data("moons", 0.25, n=200, seed=1)
+    return Case((MLP([2, 32, 32, 2], seed=0), x, y, 16, 0.01, 300),
+                "16 of 200 noisy moons")
+
+
+def _random_labels_case():
+    rng = np.random.default_rng(61)
+    x, y = rng.standard_normal((64, 8)), rng.integers(0, 3, 64)
+    return Case((MLP([8, 32, 3], seed=1), x, y, 8, 0.01, 300),
+                "8 points with random labels")
+
+
+overfit_small_batch = LossHistoryExercise(
+    "overfit_small_batch",
+    reference=_train_small_batch,
+    cases=[_moons_case(), _random_labels_case()],
+    mistakes=[_FULL_SET, _NO_STEP, _NO_BREAK, _TESTED_FIRST, _LR_TOO_LARGE, _LR_TOO_SMALL],
+    adapt_hint="return the history: a list of the losses, one float per step",
+)
+
 # The published solutions, and which function there answers which exercise
 # (tests/test_exercises.py checks every pair, and every listed mistake).
 SOLUTIONS_FILE = "06_regularization.py"
-EXERCISES = {"dropout_forward": dropout_forward, "l1_subgradient": l1_subgradient,
-             "early_stopping_epoch": early_stopping_epoch}
+EXERCISES = {"l1_subgradient": l1_subgradient, "dropout_forward": dropout_forward,
+             "dropout_backward": dropout_backward, "early_stopping_epoch": early_stopping_epoch,
+             "overfit_small_batch": overfit_small_batch}
