@@ -1,4 +1,5 @@
-"""Exercises of the transformer notebook: attention, the causal mask, the position signal.
+"""Exercises of the transformer notebook: attention, the causal mask, multi-head attention,
+the position signal and a language model's training step.
 
 1. ``scaled_dot_product_attention(q, k, v, mask=None)`` returns ``out`` only::
 
@@ -17,20 +18,33 @@
    first, which leaves the softmax unchanged.
 2. ``causal_mask(T)``: a boolean ``(T, T)`` array, True on and below the diagonal, so that
    position ``t`` sees positions ``0..t``, itself included, and never the future.
-3. ``positional_encoding(T, E)``: ``PE[t, 2i] = sin(t / 10000^(2i/E))`` and
+3. ``multi_head_attention(x, params, n_heads, attention)``: self-attention with ``h``
+   heads built on ``attention`` (the learner's exercise 1; the checker passes a correct
+   one): project ``x (B, T, E)`` to ``Q, K, V`` (``x @ w + b``), split each into heads,
+   ``(B, T, E) -> (B, T, h, d) -> (B, h, T, d)`` with ``d = E / h``, attend, merge back
+   ``(B, h, T, d) -> (B, T, h, d) -> (B, T, E)`` and project with ``w_o, b_o``.
+4. ``positional_encoding(T, E)``: ``PE[t, 2i] = sin(t / 10000^(2i/E))`` and
    ``PE[t, 2i+1] = cos(t / 10000^(2i/E))``, positions ``t = 0..T-1``; the sine and the
    cosine of a pair share one frequency, and for odd ``E`` the last column is a sine.
+5. ``lm_step(model, opt, ids)``: one training step of a causal language model in torch:
+   inputs ``ids[:, :-1]``, targets ``ids[:, 1:]``, the cross-entropy over all positions,
+   ``zero_grad``, ``backward``, ``step``; it returns the loss. Checked like ``gan_step``
+   (``nnlib.exercises.gan.TrainingStepExercise``) on a tiny seeded causal model, with the
+   torch that the caller imported.
 
-The references are ``nnlib.attention``'s functions (tests/test_exercises_attention.py
-checks it); they are written again here so that they take any number of leading axes.
+The references of 1 to 4 are ``nnlib.attention``'s functions (tests/test_exercises_attention.py
+and tests/test_exercises_transformer.py check it), written again here so that they take any
+number of leading axes and swap in a mistake's part.
 """
 
 import numpy as np
 
 from nnlib.attention import masked_softmax
 from nnlib.exercises import Case, Exercise, Mistake, only_if_finite
+from nnlib.exercises.gan import TrainingStepExercise
 
-__all__ = ["scaled_dot_product_attention", "causal_mask", "positional_encoding"]
+__all__ = ["scaled_dot_product_attention", "causal_mask", "multi_head_attention",
+           "positional_encoding", "lm_step"]
 
 _rng = np.random.default_rng(12)
 
@@ -356,8 +370,261 @@ positional_encoding = Exercise(
     rtol=1e-5, atol=1e-5,
 )
 
+# --------------------------------------------------------------------- multi_head_attention
+
+_mha_rng = np.random.default_rng(1213)
+
+
+def _split(a, h, how="heads"):
+    """``(B, T, E)`` -> ``(B, h, T, d)``: "heads" as nnlib.attention (head i takes columns
+    i*d .. (i+1)*d - 1 of every position), "reshape" a plain reshape, which mixes positions."""
+    B, T, E = a.shape
+    if how == "reshape":
+        return a.reshape(B, h, T, E // h)
+    return a.reshape(B, T, h, E // h).transpose(0, 2, 1, 3)
+
+
+def _merge(a, how="heads"):
+    """``(B, h, T, d)`` -> ``(B, T, h*d)``; "reshape": without moving the heads' axis back."""
+    B, h, T, d = a.shape
+    if how == "reshape":
+        return a.reshape(B, T, h * d)
+    return a.transpose(0, 2, 1, 3).reshape(B, T, h * d)
+
+
+def _mha(x, params, n_heads, attention, split="heads", merge="heads", heads=True,
+         project="both", scale_by_E=False, transpose_weights=False):
+    """Multi-head self-attention; the keyword arguments swap in the parts a typical mistake
+    gets wrong (``heads=False``: one attention over the full width; ``project``: "both",
+    "weight" only, or None; ``scale_by_E``: the scores computed inline over sqrt(E))."""
+    E = x.shape[-1]
+
+    def w(name):
+        return params[name].T if transpose_weights else params[name]
+
+    q, k, v = (x @ w(f"w_{n}") + params[f"b_{n}"] for n in "qkv")  # (B, T, E) each
+    if not heads:
+        out = attention(q, k, v)  # (B, T, E): one head of width E
+    else:
+        q, k, v = (_split(a, n_heads, split) for a in (q, k, v))  # (B, h, T, d)
+        if scale_by_E:
+            out = _attention(q, k, v, scale=lambda d, dv: 1.0 / np.sqrt(E))
+        else:
+            out = attention(q, k, v)
+        out = _merge(out, merge)  # (B, T, E)
+    if project == "both":
+        return out @ w("w_o") + params["b_o"]
+    if project == "weight":
+        return out @ w("w_o")
+    return out
+
+
+def _reference_mha(x, params, n_heads, attention):
+    # = nnlib.attention.multi_head_attention_forward(x, x, params, n_heads)[0]
+    # (tests/test_exercises_transformer.py checks it)
+    return _mha(x, params, n_heads, attention)
+
+
+def _mha_case(B, T, E, h, label):
+    x = _mha_rng.standard_normal((B, T, E))
+    params = {f"w_{n}": _mha_rng.standard_normal((E, E)) / np.sqrt(E) for n in "qkvo"}
+    params |= {f"b_{n}": 0.1 * _mha_rng.standard_normal(E) for n in "qkvo"}
+    # a correct attention, so that a slip in exercise 1 does not show up here
+    return Case((x, params, h, _reference_attention), label)
+
+
+multi_head_attention = Exercise(
+    "multi_head_attention",
+    reference=_reference_mha,
+    cases=[
+        _mha_case(2, 5, 8, 2, "B = 2, T = 5, E = 8, 2 heads"),
+        _mha_case(1, 4, 12, 3, "B = 1, T = 4, E = 12, 3 heads"),
+        _mha_case(3, 1, 6, 2, "one position: B = 3, T = 1, E = 6, 2 heads"),
+        # one head: the split and the merge do nothing, and d = E
+        _mha_case(2, 3, 4, 1, "one head: B = 2, T = 3, E = 4"),
+    ],
+    mistakes=[
+        Mistake(lambda *a: _mha(*a, split="reshape", merge="reshape"),
+                "your heads mix positions: a plain reshape (B, T, E) -> (B, h, T, d) cuts the "
+                "flat row-major data into h blocks of T*d numbers, so a head's \"position\" "
+                "holds pieces of several tokens. Split the columns first and then move the "
+                "heads' axis forward: a.reshape(B, T, h, d).transpose(0, 2, 1, 3), and undo it "
+                "at the end with out.transpose(0, 2, 1, 3).reshape(B, T, E)"),
+        Mistake(lambda *a: _mha(*a, merge="reshape"),
+                "the split is right, but the merge does not transpose back: out is "
+                "(B, h, T, d), and a plain reshape to (B, T, E) puts head 0's positions side "
+                "by side in the first rows. Move the heads next to d first: "
+                "out.transpose(0, 2, 1, 3).reshape(B, T, E), so that row t is "
+                "[head_1(t), ..., head_h(t)]"),
+        Mistake(lambda *a: _mha(*a, project=None),
+                "the output projection is missing: after concatenating the heads, multiply by "
+                "W_O and add b_O, heads @ params[\"w_o\"] + params[\"b_o\"]. It mixes what "
+                "the heads found, which the concatenation alone keeps apart"),
+        Mistake(lambda *a: _mha(*a, project="weight"),
+                "the output projection's bias b_O is missing: heads @ params[\"w_o\"] + "
+                "params[\"b_o\"] (each of the four projections adds its bias)"),
+        Mistake(lambda *a: _mha(*a, scale_by_E=True),
+                "your scores are divided by sqrt(E): each head compares queries and keys of "
+                "d = E / h columns, so divide by sqrt(E / h). Your attention from exercise 1 "
+                "does it by itself when you pass it the split heads: it reads d from "
+                "q.shape[-1]"),
+        Mistake(lambda *a: _mha(*a, heads=False),
+                "you ran one attention over the full width E: split Q, K and V into n_heads "
+                "heads of d = E / h columns, (B, T, E) -> (B, h, T, d), attend in each head "
+                "(one call does all of them: attention takes leading axes), then merge"),
+        Mistake(lambda *a: _mha(*a, transpose_weights=True),
+                "the weights are transposed: here a projection is x @ params[\"w_q\"] + "
+                "params[\"b_q\"], with w_q of shape (E_in, E_out). (torch's nn.Linear stores "
+                "its weight as (out, in) and computes x @ W.T; these params are already "
+                "transposed)"),
+    ],
+    shape_names=("B", "T", "E"),
+    # a correct answer computed in float32 is accepted: about 1e-6 off, far from every mistake
+    rtol=1e-5, atol=1e-6,
+)
+
+
+# --------------------------------------------------------------------------------- lm_step
+
+
+def _lm_step(model, opt, ids, inputs=lambda ids: ids[:, :-1],
+             targets=lambda ids: ids[:, 1:], zero=True, loss="mean"):
+    """One step of a language model; the keyword arguments swap in the parts a typical
+    mistake gets wrong. ``loss``: "mean" (the cross-entropy over all positions), "sum",
+    "last" (the last position only) or "reshape" (``(B, T, V)`` reshaped, not transposed,
+    to ``(B, V, T)``)."""
+    x, y = inputs(ids), targets(ids)
+    logits = model(x)  # (B, T, V)
+    B, T, V = logits.shape
+    if loss == "reshape":
+        logits = logits.reshape(B, V, T).transpose(1, 2)  # the numbers of (B, V, T), read back
+    elif loss == "last":
+        logits, y = logits[:, -1:], y[:, -1:]
+    log_p = logits.reshape(-1, V).log_softmax(-1)  # (B*T, V)
+    nll = -log_p.gather(1, y.reshape(-1, 1))  # (B*T, 1): -log p(target)
+    value = nll.sum() if loss == "sum" else nll.mean()
+    if zero:
+        opt.zero_grad()
+    value.backward()
+    opt.step()
+    return value.item()
+
+
+def _reference_lm_step(model, opt, ids):
+    # = torch.nn.functional.cross_entropy(model(ids[:, :-1]).reshape(-1, V), ids[:, 1:].reshape(-1))
+    # then zero_grad, backward, step (tests/test_exercises_transformer.py checks it)
+    return _lm_step(model, opt, ids)
+
+
+def _lm_cases(torch):
+    """A tiny causal language model: embedding + positions, one causal multi-head
+    self-attention with a residual connection, and a linear read-out; float64."""
+    nn = torch.nn
+    V, E, h, context = 7, 8, 2, 8
+
+    class TinyLanguageModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(V, E)
+            self.pos = nn.Parameter(0.1 * torch.randn(context, E))
+            self.attn = nn.MultiheadAttention(E, h, batch_first=True)
+            self.out = nn.Linear(E, V)
+
+        def forward(self, ids):  # (B, T) -> (B, T, V)
+            T = ids.shape[1]
+            x = self.embed(ids) + self.pos[:T]
+            blocked = torch.ones(T, T, dtype=torch.bool).triu(1)  # torch: True = may NOT attend
+            a, _ = self.attn(x, x, x, attn_mask=blocked, need_weights=False)
+            return self.out(x + a)
+
+    def model_and_optimizer(seed, optimizer):
+        torch.manual_seed(seed)
+        model = TinyLanguageModel().double()
+        return model, optimizer(model.parameters())
+
+    def adam(params):
+        return torch.optim.Adam(params, lr=0.01)
+
+    def sgd(params):
+        return torch.optim.SGD(params, lr=0.1, momentum=0.9)
+
+    def ids(B, T):
+        return torch.randint(0, V, (B, T))
+
+    with torch.random.fork_rng(devices=[]):  # the caller's random numbers are left as they were
+        fresh = model_and_optimizer(1, adam)
+        fresh_ids = ids(3, 6)
+        mid = model_and_optimizer(2, adam)
+        _reference_lm_step(*mid, ids(3, 6))  # leaves .grad and Adam's moments
+        mid_ids = ids(3, 6)
+        single = model_and_optimizer(3, sgd)
+        _reference_lm_step(*single, ids(1, 5))
+        single_ids = ids(1, 5)
+    return [
+        Case((*fresh, fresh_ids), "a fresh model, Adam, 3 windows of 6 ids"),
+        Case((*mid, mid_ids), "mid-training: gradients and Adam's moments left from a previous "
+                              "step, 3 windows of 6 ids"),
+        Case((*single, single_ids), "mid-training with SGD and momentum, one window of 5 ids"),
+    ]
+
+
+_SHIFT = ("inputs = ids[:, :-1] (every token but the last) and targets = ids[:, 1:] (every "
+          "token but the first), so that the prediction at position t is scored on token t+1")
+
+lm_step = TrainingStepExercise(
+    "lm_step",
+    reference=_reference_lm_step,
+    build_cases=_lm_cases,
+    loss_names=("loss",),
+    modules={"model": 0},
+    adapt_hint="return the loss: one number, loss.item() (or the 0-d tensor itself)",
+    mistakes=[
+        Mistake(lambda *a: _lm_step(*a, inputs=lambda ids: ids, targets=lambda ids: ids),
+                "your targets are not shifted: the model reads token t and is asked for token "
+                "t itself, which it can copy (the causal mask lets position t see its own "
+                "token). A language model predicts the NEXT token: " + _SHIFT),
+        Mistake(lambda *a: _lm_step(*a, targets=lambda ids: ids[:, :-1]),
+                "your targets are the inputs themselves (ids[:, :-1] for both): the model is "
+                "asked for the token it is reading. A language model predicts the NEXT token: "
+                + _SHIFT),
+        Mistake(lambda *a: _lm_step(*a, inputs=lambda ids: ids[:, 1:],
+                                    targets=lambda ids: ids[:, :-1]),
+                "you shifted the wrong way: inputs ids[:, 1:] and targets ids[:, :-1] ask for "
+                "the PREVIOUS token. " + _SHIFT[0].upper() + _SHIFT[1:]),
+        Mistake(lambda *a: _lm_step(*a, zero=False),
+                "you forgot opt.zero_grad() before loss.backward(): torch ADDS each backward's "
+                "gradient to .grad, so the step used the last step's gradient plus this one's"),
+        Mistake(lambda *a: _lm_step(*a, loss="reshape"),
+                "your logits were scrambled: reshape keeps the order of the numbers, so "
+                "(B, T, V) reshaped to (B, V, T) does not move the vocabulary axis, it cuts "
+                "the data anew. Flatten instead: F.cross_entropy(logits.reshape(-1, V), "
+                "targets.reshape(-1)), one row of V logits per position (or "
+                "logits.transpose(1, 2), which does move the axis)"),
+        Mistake(lambda *a: _lm_step(*a, loss="sum"),
+                "your loss is summed over the positions: take the mean (cross_entropy's "
+                "default), so that the loss, in nats per token, and the step size do not "
+                "grow with the batch and the window"),
+        Mistake(lambda *a: _lm_step(*a, loss="last"),
+                "your loss scores the last position only: every position t predicts token "
+                "t+1 (the causal mask makes that fair), so take the cross-entropy over all "
+                "B*T positions, logits.reshape(-1, V) against targets.reshape(-1)"),
+    ],
+    update_hint="The loss is right, so look at the update: opt.zero_grad(), then "
+                "loss.backward(), then opt.step(), once each",
+    raised_hints=[
+        ("Expected target size",
+         "cross_entropy reads 3-D logits as (B, V, T), classes on axis 1, not (B, T, V). "
+         "Flatten both: F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1))"),
+        ("to match target batch_size",
+         "the logits and the targets hold different numbers of rows: flatten BOTH, "
+         "logits.reshape(-1, V) to (B*T, V) and targets.reshape(-1) to (B*T,), with "
+         + _SHIFT),
+    ],
+)
+
 # The published solutions, and which function there answers which exercise
 # (tests/test_exercises.py checks every pair, and every listed mistake).
 SOLUTIONS_FILE = "12_transformer.py"
 EXERCISES = {"scaled_dot_product_attention": scaled_dot_product_attention,
-             "causal_mask": causal_mask, "positional_encoding": positional_encoding}
+             "causal_mask": causal_mask, "multi_head_attention": multi_head_attention,
+             "positional_encoding": positional_encoding, "lm_step": lm_step}

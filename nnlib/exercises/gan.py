@@ -14,13 +14,28 @@ probability that a sample is real. With ``softplus(a) = log(1 + exp(a))``,
 The last cases hold logits in the hundreds, where ``1 / (1 + exp(-a))`` rounds to exactly
 0 or 1 and its log is infinite: only a stable softplus,
 ``max(a, 0) + log1p(exp(-|a|))``, passes them.
+
+``gan_step(G, D, opt_G, opt_D, real, z)`` is one whole training step in torch, checked by
+``TrainingStepExercise`` on tiny seeded networks: the discriminator's step (real samples
+labelled 1, ``G(z)`` detached and labelled 0), then the generator's (the non-saturating loss
+through ``D``, only ``opt_G`` steps); it returns ``(loss_D, loss_G)``. The checker compares the
+returned losses and every parameter of both networks after the step with a reference step's.
+
+torch and this package: ``nnlib.exercises`` is numpy code and never imports torch
+(tests/test_architecture.py). A torch exercise borrows the torch that its caller has already
+imported (``sys.modules["torch"]``: the notebook imports it in its first cell, the published
+solutions import it too) to build its cases, and its reference and mistakes use tensor and
+module methods only.
 """
+
+import copy
+import sys
 
 import numpy as np
 
-from nnlib.exercises import Case, Exercise, Mistake, only_if_finite
+from nnlib.exercises import Case, CheckResult, Exercise, Mistake, only_if_finite
 
-__all__ = ["discriminator_loss", "generator_loss"]
+__all__ = ["discriminator_loss", "generator_loss", "gan_step", "TrainingStepExercise"]
 
 _rng = np.random.default_rng(11)
 
@@ -199,7 +214,304 @@ generator_loss = Exercise(
     rtol=1e-5, atol=1e-6,
 )
 
+# ------------------------------------------------------------------- a torch training step
+
+
+class TrainingStepExercise(Exercise):
+    """A torch training step, checked by the losses it returns and the state it leaves.
+
+    A step changes its arguments in place (parameters, optimizers' moments, ``.grad``) and
+    returns its losses. For every call, of the learner's step, the reference's or a
+    mistake's, the case's arguments are deep-copied in ONE ``copy.deepcopy`` (so that each
+    optimizer copy still holds its own module copy's parameters): no two calls share a tensor,
+    and nothing the learner's function does can change the reference. The answer compared is
+    one flat float64 vector: the returned losses, then every parameter of the modules named
+    in ``modules`` after the step; a difference is reported by name.
+
+    Args:
+        build_cases: ``build_cases(torch) -> [Case, ...]``, called once, with the torch
+            module the caller imported (this numpy package never imports it).
+        loss_names: what the step returns, in order, e.g. ``("discriminator's loss", ...)``.
+        modules: ``{"G": 0, "D": 1}``: which positional arguments are modules, by name.
+        adapt_hint: shown when the step does not return ``len(loss_names)`` numbers.
+        update_hint: appended when only the parameters differ (where to look).
+        raised_hints: ``(text, hint)`` pairs: a hint added when the learner's error
+            message contains ``text`` (torch's own messages can mislead a learner).
+    """
+
+    def __init__(self, name, reference, build_cases, loss_names, modules, mistakes=(),
+                 adapt_hint="the answer does not have the expected form", update_hint="",
+                 raised_hints=(), rtol=1e-6, atol=1e-8):
+        super().__init__(
+            name, reference, cases=[Case((), "built when first checked")], mistakes=mistakes,
+            adapt=self._flatten, adapt_hint=adapt_hint, rtol=rtol, atol=atol)
+        self.build_cases = build_cases
+        self.loss_names = tuple(loss_names)
+        self.modules = dict(modules)
+        self.update_hint = update_hint
+        self.raised_hints = tuple(raised_hints)
+        self._built = False
+        self._parts = []  # (label, start, stop, shape) of the flat answer, set by _flatten
+
+    def build(self):
+        """Build the cases (once) with the torch the caller imported; False without torch."""
+        torch = sys.modules.get("torch")
+        if not self._built and torch is not None:
+            self.cases = tuple(self.build_cases(torch))
+            self._built = True
+        return self._built
+
+    def _check(self, fn):  # Exercise.check calls it, then logs the result for the grader
+        try:
+            built = self.build()
+        except Exception as error:
+            return self._fail("checker-error", None,
+                              f"the checker could not build its cases ({type(error).__name__}: "
+                              f"{error}); please report this")
+        if not built:
+            try:  # an unsolved cell raises before it touches its arguments
+                fn(*[None] * 16)
+            except NotImplementedError:
+                return self._fail("not-implemented", None,
+                                  f"not implemented yet: replace `raise NotImplementedError` "
+                                  f"in `{getattr(fn, '__name__', self.name)}` with your code, "
+                                  f"then run this cell again")
+            except Exception:
+                pass
+            return self._fail("needs-torch", None,
+                              "this exercise runs your step on small torch networks: "
+                              "`import torch` first (the notebook's first cell does)")
+        return super()._check(fn)
+
+    # -- one call: a fresh copy of the arguments, the losses and the parameters after it -----
+
+    def _call(self, fn, case):
+        args = copy.deepcopy(case.args)
+        for index in self.modules.values():  # a parameter's deepcopy drops its .grad
+            for original, p in zip(case.args[index].parameters(), args[index].parameters(),
+                                   strict=True):
+                p.grad = None if original.grad is None else original.grad.clone()
+        out = fn(*args, **copy.deepcopy(case.kwargs))
+        if out is None:
+            return None
+        # the base class applies ``adapt`` (here ``_flatten``) to what this lambda returns
+        return super()._call(lambda: (out, args), Case((), case.label))
+
+    def _flatten(self, answer):
+        out, args = answer
+        losses = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+        if len(losses) != len(self.loss_names):
+            raise ValueError("wrong number of losses")
+        values, parts = [], []
+        for name, loss in zip(self.loss_names, losses, strict=True):
+            value = loss.detach() if hasattr(loss, "detach") else loss
+            values.append(np.array([float(value)]))
+            parts.append((f"the {name} you returned", ()))
+        for module_name, index in self.modules.items():
+            for name, p in args[index].named_parameters():
+                values.append(p.detach().cpu().double().numpy().ravel())
+                parts.append((f"{module_name}'s parameter `{name}` after your step",
+                              tuple(p.shape)))
+        self._parts, start = [], 0
+        for (label, shape), value in zip(parts, values, strict=True):
+            self._parts.append((label, start, start + value.size, shape))
+            start += value.size
+        return np.concatenate(values)
+
+    # -- diagnosis ------------------------------------------------------------------------
+
+    def _check_case(self, fn, case):
+        result = super()._check_case(fn, case)
+        if result is not None and result.diagnosis == "raised":
+            for text, hint in self.raised_hints:
+                if text in result.message:
+                    return CheckResult(False, f"{result.message}\n→ {hint.rstrip('.')}.",
+                                       "raised")
+        return result
+
+    def _first_difference(self, got, expected):
+        diff = ~np.isclose(got, expected, rtol=self.rtol, atol=self.atol, equal_nan=True)
+        i = int(np.argmax(diff))
+        for label, start, stop, shape in self._parts:
+            if start <= i < stop:
+                where = ""
+                if shape:
+                    index = tuple(int(j) for j in np.unravel_index(i - start, shape))
+                    where = f" at index {index}"
+                text = (f"{label} is wrong{where}: expected {expected[i]:.6g}, "
+                        f"got {got[i]:.6g}")
+                if shape and self.update_hint:
+                    text += f". {self.update_hint}"
+                return text
+        return super()._first_difference(got, expected)
+
+
+# ------------------------------------------------------------------------------ gan_step
+
+
+def _softplus_t(a):
+    """softplus of a tensor, with tensor methods only: max(a, 0) + log1p(exp(-|a|))."""
+    return a.clamp(min=0) + (-a.abs()).exp().log1p()
+
+
+def _d_loss_t(real_logits, fake_logits):
+    return _softplus_t(-real_logits).mean() + _softplus_t(fake_logits).mean()
+
+
+def _gan_step(G, D, opt_G, opt_D, real, z, detach=True, detach_g=False, zero_first=False,
+              zero_d=True, zero_g="G", d_loss=_d_loss_t,
+              g_loss=lambda a: _softplus_t(-a).mean(), g_steps=("G",), swap_return=False):
+    """One GAN step; the keyword arguments swap in the parts a typical mistake gets wrong.
+
+    ``detach_g``: the fake detached in G's step too; ``zero_first``: both ``zero_grad``
+    calls at the top instead of before each backward; ``zero_g``: which optimizer the
+    generator's step zeroes (None: none); ``g_steps``: the optimizers the generator's step
+    steps. ``G(z)`` is computed again for the generator's step, so that a fake not detached
+    in D's step does not raise.
+    """
+    optimizers = {"G": opt_G, "D": opt_D}
+    if zero_first:
+        opt_D.zero_grad()
+        opt_G.zero_grad()
+    fake = G(z)
+    loss_d = d_loss(D(real), D(fake.detach() if detach else fake))
+    if zero_d and not zero_first:
+        opt_D.zero_grad()
+    loss_d.backward()
+    opt_D.step()
+    fake = G(z)
+    loss_g = g_loss(D(fake.detach() if detach_g else fake))
+    if zero_g is not None and not zero_first:
+        optimizers[zero_g].zero_grad()
+    loss_g.backward()
+    for name in g_steps:
+        optimizers[name].step()
+    losses = (loss_d.item(), loss_g.item())
+    return losses[::-1] if swap_return else losses
+
+
+def _reference_gan_step(G, D, opt_G, opt_D, real, z):
+    return _gan_step(G, D, opt_G, opt_D, real, z)
+
+
+def _gan_cases(torch):
+    """Tiny seeded players (2-D noise -> 2-D points -> one logit), in float64."""
+    nn = torch.nn
+
+    def players(seed, optimizer):
+        torch.manual_seed(seed)
+        G = nn.Sequential(nn.Linear(2, 5), nn.LeakyReLU(0.2), nn.Linear(5, 2)).double()
+        D = nn.Sequential(nn.Linear(2, 6), nn.LeakyReLU(0.2), nn.Linear(6, 1),
+                          nn.Flatten(0)).double()
+        return G, D, optimizer(G.parameters()), optimizer(D.parameters())
+
+    def adam(params):
+        return torch.optim.Adam(params, lr=0.01, betas=(0.5, 0.999))
+
+    def sgd(params):
+        return torch.optim.SGD(params, lr=0.1, momentum=0.9)
+
+    def batch(n, shift=0.0):
+        return torch.randn(n, 2, dtype=torch.float64) + shift
+
+    with torch.random.fork_rng(devices=[]):  # the caller's random numbers are left as they were
+        fresh = players(1, adam)
+        fresh_data = (batch(4, 2.0), batch(4))
+        mid = players(2, adam)
+        _reference_gan_step(*mid, batch(5, 2.0), batch(5))  # leaves .grad and Adam's moments
+        mid_data = (batch(5, 2.0), batch(5))
+        uneven = players(3, sgd)
+        _reference_gan_step(*uneven, batch(6, 2.0), batch(3))
+        uneven_data = (batch(6, 2.0), batch(3))
+    return [
+        Case((*fresh, *fresh_data), "fresh networks, Adam, 4 real samples and 4 noise vectors"),
+        Case((*mid, *mid_data), "mid-training: gradients and Adam's moments left from a "
+                                "previous step, 5 and 5"),
+        Case((*uneven, *uneven_data), "mid-training with SGD and momentum, 6 real samples and "
+                                      "3 noise vectors"),
+    ]
+
+
+_DETACH_HINT = (
+    "In the discriminator's step, pass the fake as G(z).detach() (or compute it under "
+    "torch.no_grad()): D's step must not send a gradient into G. Do not reach for "
+    "retain_graph=True: that keeps the wrong gradient instead of cutting it")
+
+gan_step = TrainingStepExercise(
+    "gan_step",
+    reference=_reference_gan_step,
+    build_cases=_gan_cases,
+    loss_names=("discriminator's loss", "generator's loss"),
+    modules={"G": 0, "D": 1},
+    adapt_hint="return the two losses as a pair, (loss_D, loss_G): numbers or 0-d tensors",
+    mistakes=[
+        Mistake(lambda *a: _gan_step(*a, swap_return=True),
+                "the two losses are swapped: return (loss_D, loss_G), the discriminator's "
+                "first"),
+        Mistake(lambda *a: _gan_step(*a, d_loss=lambda r, f: _d_loss_t(f, r)),
+                "the labels are swapped in the discriminator's step: you trained D to call "
+                "real samples fake. Real samples are labelled 1, the fakes 0: "
+                "loss_D = mean(-log D(x)) + mean(-log(1 - D(G(z)))), "
+                "discriminator_loss(D(real), D(fake.detach()))"),
+        Mistake(lambda *a: _gan_step(*a, d_loss=lambda r, f: (_softplus_t(-r).sum()
+                                                              + _softplus_t(f).sum())
+                                     / (len(r) + len(f))),
+                "your discriminator's loss is one mean over the real and fake samples "
+                "together (as binary cross-entropy on torch.cat([real_logits, fake_logits])): "
+                "average each batch on its own and add the two means, as in exercise 1"),
+        Mistake(lambda *a: _gan_step(*a, g_loss=lambda f: -_softplus_t(f).mean()),
+                "your generator minimises the saturating loss log(1 - D(G(z))) "
+                "(generator_loss(..., \"minimax\")): use the non-saturating -log D(G(z)) = "
+                "mean(softplus(-a)), generator_loss(D(G(z)), \"non-saturating\"), whose "
+                "gradient does not vanish while D rejects the fakes (section 2)"),
+        Mistake(lambda *a: _gan_step(*a, g_loss=lambda f: _softplus_t(f).mean()),
+                "your generator minimises -log(1 - D(G(z))), the discriminator's target for "
+                "the fakes (label 0): that trains G to be caught. G wants its samples called "
+                "real, label 1: -log D(G(z)) = mean(softplus(-a))"),
+        Mistake(lambda *a: _gan_step(*a, zero_d=False),
+                "you forgot opt_D.zero_grad() before the discriminator's backward: torch ADDS "
+                "each backward's gradient to .grad, and D's .grad still held what the last "
+                "generator step put there (its backward runs through D). Call "
+                "opt_D.zero_grad() before loss_D.backward()"),
+        Mistake(lambda *a: _gan_step(*a, zero_g=None),
+                "you forgot opt_G.zero_grad() before the generator's backward: torch ADDS "
+                "each backward's gradient to .grad, so G stepped with the last step's "
+                "gradient plus this one's. Call opt_G.zero_grad() before loss_G.backward()"),
+        Mistake(lambda *a: _gan_step(*a, zero_d=False, zero_g=None),
+                "you forgot both zero_grad calls: torch ADDS each backward's gradient to "
+                ".grad, so each network stepped with old gradients plus new ones. Call "
+                "opt_D.zero_grad() before loss_D.backward() and opt_G.zero_grad() before "
+                "loss_G.backward()"),
+        Mistake(lambda *a: _gan_step(*a, detach=False, zero_first=True),
+                "G's update also followed the discriminator's loss: the fake was not "
+                "detached in D's step, so loss_D.backward() put its gradient into G's .grad, "
+                "and your zero_grad calls both come first, so G's step added it to its own. "
+                + _DETACH_HINT),
+        Mistake(lambda *a: _gan_step(*a, detach_g=True),
+                "G did not move: the fake was detached (or made under torch.no_grad()) in the "
+                "generator's step too, so loss_G has no path back to G's parameters and G's "
+                ".grad stays empty. Detach only in D's step; G's step needs D(G(z)) with its "
+                "graph"),
+        Mistake(lambda *a: _gan_step(*a, g_steps=("G", "D")),
+                "D's parameters moved in the generator's step too: you called opt_D.step() "
+                "after loss_G.backward(), and D's .grad then holds the gradient of G's loss. "
+                "In G's step only opt_G steps; D's weights stay as they are"),
+        Mistake(lambda *a: _gan_step(*a, zero_g="D", g_steps=("D",)),
+                "the generator's step uses D's optimizer (opt_D.zero_grad(), opt_D.step()): "
+                "G never moves, and D takes a step that helps G fool it. Use opt_G there"),
+    ],
+    update_hint="The losses are right, so look at the updates: zero_grad before each "
+                "backward, the fake detached in D's step, and only opt_G stepping in G's step",
+    raised_hints=[
+        ("backward through the graph a second time",
+         "your fake was not detached in the discriminator's step, so loss_D.backward() ran "
+         "through G and freed G's part of the graph, which the generator's backward then "
+         "needed. " + _DETACH_HINT),
+    ],
+)
+
 # The published solutions, and which function there answers which exercise
 # (tests/test_exercises.py checks every pair, and every listed mistake).
 SOLUTIONS_FILE = "11_gan.py"
-EXERCISES = {"discriminator_loss": discriminator_loss, "generator_loss": generator_loss}
+EXERCISES = {"discriminator_loss": discriminator_loss, "generator_loss": generator_loss,
+             "gan_step": gan_step}
