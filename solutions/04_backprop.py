@@ -27,3 +27,36 @@ def numerical_gradient(f, x, h):
         x[i] = old  # put it back before moving on to the next entry
         grad[i] = (f_plus - f_minus) / (2 * h)
     return grad
+
+
+def two_layer_backward(x, y, params):
+    w1, b1, w2, b2 = params["w1"], params["b1"], params["w2"], params["b2"]
+    B = len(x)
+    rows = np.arange(B)
+    # forward pass, keeping what the backward pass needs (x, h and the probabilities)
+    z = x @ w1 + b1  # (B, H)
+    h = np.tanh(z)  # (B, H)
+    logits = h @ w2 + b2  # (B, K)
+    shifted = logits - logits.max(axis=1, keepdims=True)  # the log-sum-exp trick of notebook 03
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # log softmax
+    loss = -log_p[rows, y].mean()  # the mean over the batch of -log p(true class)
+
+    # backward pass, from the loss down, one chain-rule step per line
+    dlogits = np.exp(log_p)  # softmax probabilities p, (B, K)
+    dlogits[rows, y] -= 1.0  # minus the one-hot target
+    dlogits /= B  # the loss is a mean over B examples
+    dw2 = h.T @ dlogits  # (H, B) @ (B, K) = (H, K), the shape of w2
+    db2 = dlogits.sum(axis=0)  # every example uses the same b2: sum, (K,)
+    dh = dlogits @ w2.T  # (B, K) @ (K, H) = (B, H)
+    dz = dh * (1.0 - h**2)  # tanh'(z) = 1 - tanh(z)² = 1 - h², elementwise
+    dw1 = x.T @ dz  # (D, B) @ (B, H) = (D, H)
+    db1 = dz.sum(axis=0)  # (H,)
+    return loss, {"w1": dw1, "b1": db1, "w2": dw2, "b2": db2}
+
+
+def train_step(params, x, y, lr):
+    # forward, loss and backward in one call: the function of the exercise before
+    loss, grads = two_layer_backward(x, y, params)
+    # plain gradient descent on every parameter, weights and biases alike: p <- p - lr * dL/dp
+    new_params = {name: p - lr * grads[name] for name, p in params.items()}
+    return loss, new_params

@@ -21,3 +21,14 @@ def adam_step(p, m, s, g, t, lr, beta1, beta2, eps):
     m_hat = m / (1 - beta1**t)  # bias correction: m and s started at zero
     s_hat = s / (1 - beta2**t)
     return p - lr * m_hat / (np.sqrt(s_hat) + eps), m, s
+
+
+def adam_path(grad, p0, n_steps, lr, beta1, beta2, eps):
+    p = np.array(p0, dtype=float)
+    m, s = np.zeros_like(p), np.zeros_like(p)  # Adam's state starts at zero, once
+    path = [p]
+    for t in range(1, n_steps + 1):  # t counts the steps from 1: 1 - beta^0 would be 0
+        # each step gets the gradient at the current point and the state the last step left
+        p, m, s = adam_step(p, m, s, grad(p), t, lr, beta1, beta2, eps)
+        path.append(p)  # adam_step returns a new array, so the earlier points stay as they were
+    return np.array(path)  # (n_steps + 1, n): the start, then one point per step

@@ -1,11 +1,13 @@
-"""Exercises of the optimizers notebook: the stable step size, a momentum step, an Adam step."""
+"""Exercises of the optimizers notebook: the stable step size, a momentum step, an Adam step,
+and Adam's whole loop (its state and its step counter carried from step to step)."""
 
 import numpy as np
 
 from nnlib.exercises import Case, Exercise, Mistake
-from nnlib.surfaces import Quadratic
+from nnlib.exercises.backprop import ComposedExercise
+from nnlib.surfaces import SURFACES, Quadratic
 
-__all__ = ["max_stable_lr", "momentum_step", "adam_step"]
+__all__ = ["max_stable_lr", "momentum_step", "adam_step", "adam_path"]
 
 _rng = np.random.default_rng(5)
 
@@ -129,8 +131,100 @@ adam_step = Exercise(
     adapt_hint="return the triple (p_new, m_new, s_new)",
 )
 
+
+
+# --------------------------------------------------------------------------- adam_path
+
+
+def _adam_path(grad, p0, n_steps, lr, beta1, beta2, eps, *, first_t=1, count=True, keep=True,
+               start=True, alias=False, at_start=False):
+    """Adam's loop; the keywords plant the typical mistakes below. The reference retraces
+    nnlib.optim.Adam (tests/test_exercises_training.py checks it)."""
+    p0 = np.array(p0, dtype=float)
+    p, m, s = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
+    path = [p] if start else []
+    for i in range(n_steps):
+        t = first_t + i if count else first_t
+        if not keep:  # the state thrown away: every step is a first step
+            m, s = np.zeros_like(p), np.zeros_like(p)
+        new, m, s = _adam(p, m, s, grad(p0 if at_start else p), t, lr, beta1, beta2, eps)
+        if alias:  # p changed in place: every point in the path is the same array
+            p[...] = new
+        else:
+            p = new
+        path.append(p)
+    return np.array(path)
+
+
+def _reference_adam_path(grad, p0, n_steps, lr, beta1, beta2, eps):
+    return _adam_path(grad, p0, n_steps, lr, beta1, beta2, eps)
+
+
+def _planted_path(**mistake):
+    return lambda *args: _adam_path(*args, **mistake)
+
+
+_valley = SURFACES["valley"]
+_banana = SURFACES["banana"]
+_bowl = _random_hessian(3, _rng)
+
+
+def _valley_grad(p):
+    """The gradient of notebook 05's quadratic valley (L = 1.25, mu = 0.0125)."""
+    return _valley.grad(p)
+
+
+def _banana_grad(p):
+    """The gradient of Rosenbrock's banana, notebook 05's curved valley."""
+    return _banana.grad(p)
+
+
+def _bowl_grad(p):
+    """The gradient of a quadratic bowl in 3 parameters, p·A·p / 2, with A a fixed Hessian."""
+    return _bowl @ p
+
+
+adam_path = ComposedExercise(
+    "adam_path",
+    reference=_reference_adam_path,
+    cases=[
+        Case((_valley_grad, np.array(_valley.starts["far end"]), 20, 0.1, 0.9, 0.999, 1e-8),
+             "20 steps on the valley"),
+        Case((_bowl_grad, np.array([1.0, -2.0, 0.5]), 15, 0.05, 0.8, 0.99, 1e-8),
+             "15 steps in three parameters"),
+        Case((_banana_grad, np.array(_banana.starts[next(iter(_banana.starts))]), 30, 0.05, 0.9,
+              0.999, 1e-8), "30 steps on the banana"),
+        Case((_valley_grad, np.array([2.0, 1.0]), 1, 0.1, 0.9, 0.999, 1e-8), "a single step"),
+    ],
+    mistakes=[
+        Mistake(_planted_path(first_t=0),
+                "count the steps from t = 1: at t = 0 the bias correction divides by "
+                "1 - β^0 = 0, and the path turns into NaN. Loop with "
+                "for t in range(1, n_steps + 1)"),
+        Mistake(_planted_path(count=False),
+                "t must count the steps, 1, 2, 3, ...: with t stuck at 1 the bias correction "
+                "keeps dividing by 1 - β, which is right only for the first step"),
+        Mistake(_planted_path(keep=False),
+                "keep Adam's state from step to step: set m and s to zero once, before the loop, "
+                "and pass each step the m and s that the last step returned. Reset every step, "
+                "each step is a first step, of length lr in every coordinate"),
+        Mistake(_planted_path(at_start=True),
+                "evaluate the gradient at the current point at every step, grad(p), not "
+                "always at the start p0"),
+        Mistake(_planted_path(alias=True),
+                "every point of your path is the last one: you appended p and then changed it "
+                "in place (p -= ... or p[...] = ...). Append a copy, p.copy(), or build a new "
+                "array each step (p = p - ...)"),
+        Mistake(_planted_path(start=False),
+                "the path starts with the starting point p0: return n_steps + 1 points, p0 "
+                "first, then one point per step"),
+    ],
+    shape_names=("n_steps + 1", "n"),
+    rtol=1e-9, atol=1e-12,
+)
+
 # The published solutions, and which function there answers which exercise
 # (tests/test_exercises.py checks every pair, and every listed mistake).
 SOLUTIONS_FILE = "05_optimizers.py"
 EXERCISES = {"max_stable_lr": max_stable_lr, "momentum_step": momentum_step,
-             "adam_step": adam_step}
+             "adam_step": adam_step, "adam_path": adam_path}
