@@ -76,3 +76,20 @@ def test_scalar_answers():
 def test_an_exercise_needs_cases():
     with pytest.raises(ValueError, match="at least one case"):
         Exercise("f", abs, [])
+
+
+def test_a_tuple_answer_names_the_member_that_is_wrong():
+    exercise = Exercise(
+        "pair", reference=lambda a: (a * 2, np.array([a.sum()])),
+        cases=[Case((np.arange(6.0).reshape(2, 3),), "a 2x3 array")],
+        adapt=lambda out: np.concatenate([np.ravel(o) for o in out]), parts=("double", "total"))
+    result = exercise.check(lambda a: (a * 2, np.array([a.sum() + 1])))
+    assert result.diagnosis == "values"
+    assert "total is wrong at index (0,): expected 15, got 16" in result.message
+    result = exercise.check(lambda a: (a * 2 + (a == 4), np.array([a.sum()])))
+    assert "double is wrong at index (1, 1): expected 8, got 9" in result.message
+
+
+def test_a_question_keeps_its_question_mark():
+    exercise = Exercise("f", reference=lambda x: x, cases=[Case((1.0,), "one")])
+    assert exercise.check(lambda x: None).message.endswith("did you forget `return`?")

@@ -144,7 +144,7 @@ def test_backward_a_wrong_weight_gradient_is_located():
         return dx, dh_prev, dc_prev, dw_ih, dw_hh + 0.5, db
 
     result = BACKWARD.check(off)
-    assert result.diagnosis == "values" and "wrong values at index" in result.message
+    assert result.diagnosis == "values" and "dw_hh is wrong at index (0, 0)" in result.message
 
 
 # ----------------------------------------------------------- cell_path_gradient

@@ -116,6 +116,9 @@ class Exercise:
         sign_hint / scale_hint: wording for a sign flip or a constant factor.
         adapt: turns an answer with structure (a pair ``(w, b)``, say) into one
             array before comparing; if it raises, ``adapt_hint`` is shown.
+        parts: for a tuple answer that ``adapt`` flattens in order, the names of its
+            members (``("dx", "dw", "db")``), so that a wrong value is reported as
+            "dw is wrong at index (0, 2)" rather than as a position in the flat array.
         rtol, atol: tolerances for "equal".
     """
 
@@ -123,7 +126,7 @@ class Exercise:
                  sign_hint="the values have the wrong sign",
                  scale_hint="the values are off by a constant factor of {factor:.3g}",
                  adapt=None, adapt_hint="the answer does not have the expected form",
-                 rtol=1e-6, atol=1e-8):
+                 parts=None, rtol=1e-6, atol=1e-8):
         if not cases:
             raise ValueError(f"exercise {name!r} needs at least one case")
         self.name = name
@@ -135,6 +138,7 @@ class Exercise:
         self.scale_hint = scale_hint
         self.adapt = adapt
         self.adapt_hint = adapt_hint
+        self.parts = tuple(parts) if parts else None
         self.rtol, self.atol = rtol, atol
 
     def check(self, fn):
@@ -216,13 +220,17 @@ class Exercise:
         factor = self._constant_factor(got_arr, expected_arr)
         if factor is not None:
             return self._fail("scale", case, self.scale_hint.format(factor=factor))
-        return self._fail("values", case, self._first_difference(got_arr, expected_arr))
+        named = self._named_difference(got_arr, expected_arr, case)
+        return self._fail("values", case,
+                          named or self._first_difference(got_arr, expected_arr))
 
     # -- helpers -----------------------------------------------------------------------------
 
     def _fail(self, diagnosis, case, text):
         where = f" on case {case.label}" if case is not None else ""
-        return CheckResult(False, f"✘ {self.name}{where}: {text.rstrip('.')}.", diagnosis)
+        text = text.rstrip(".")
+        end = "" if text.endswith(("?", "!")) else "."
+        return CheckResult(False, f"✘ {self.name}{where}: {text}{end}", diagnosis)
 
     @staticmethod
     def _as_array(value):
@@ -252,6 +260,27 @@ class Exercise:
         if abs(factor - 1) < 1e-9 or not np.isfinite(factor) or factor == 0:
             return None
         return factor if self._equal(got, factor * expected) else None
+
+    def _named_difference(self, got, expected, case):
+        """The first wrong value named by its member of a tuple answer (``parts``), or None."""
+        if not self.parts or got.ndim != 1:
+            return None
+        with np.errstate(all="ignore"):
+            raw = self.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        shapes = [np.shape(member) for member in raw]
+        sizes = [int(np.prod(shape)) for shape in shapes]
+        if len(shapes) != len(self.parts) or sum(sizes) != got.size:
+            return None
+        diff = ~np.isclose(got, expected, rtol=self.rtol, atol=self.atol, equal_nan=True)
+        i, start = int(np.argmax(diff)), 0
+        for name, shape, size in zip(self.parts, shapes, sizes, strict=True):
+            if i < start + size:
+                index = tuple(int(j) for j in np.unravel_index(i - start, shape)) if shape else ()
+                at = f" at index {index}" if index else ""
+                return (f"{name} is wrong{at}: expected {float(expected[i]):.6g}, "
+                        f"got {float(got[i]):.6g}")
+            start += size
+        return None
 
     @staticmethod
     def _first_difference(got, expected):

@@ -592,7 +592,9 @@ lm_step = TrainingStepExercise(
                 "you shifted the wrong way: inputs ids[:, 1:] and targets ids[:, :-1] ask for "
                 "the PREVIOUS token. " + _SHIFT[0].upper() + _SHIFT[1:]),
         Mistake(lambda *a: _lm_step(*a, zero=False),
-                "you forgot opt.zero_grad() before loss.backward(): torch ADDS each backward's "
+                "the .grad was not zeroed right before loss.backward() (call opt.zero_grad() "
+                "there, not after step: .grad may hold something on arrival): torch ADDS each "
+                "backward's "
                 "gradient to .grad, so the step used the last step's gradient plus this one's"),
         Mistake(lambda *a: _lm_step(*a, loss="reshape"),
                 "your logits were scrambled: reshape keeps the order of the numbers, so "

@@ -65,6 +65,7 @@ linear_backward = Exercise(
                 "inside dout, so dw = x.T @ dout"),
     ],
     adapt=_triple,
+    parts=("dx", "dw", "db"),
     adapt_hint="return three arrays (dx, dw, db), shaped like x (B, D), w (D, M) and b (M,) "
                "(sum db without keepdims=True)",
 )

@@ -376,6 +376,7 @@ batchnorm_train_backward = Exercise(
                 "same gamma and beta, and the 1/B of a mean loss is already inside dout"),
     ],
     adapt=_bn_triple,
+    parts=("dx", "dgamma", "dbeta"),
     adapt_hint="return three arrays (dx, dgamma, dbeta): dx shaped like x (B, D), dgamma and "
                "dbeta both shaped like gamma (D,)",
 )

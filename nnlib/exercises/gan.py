@@ -421,7 +421,7 @@ def _gan_cases(torch):
 _DETACH_HINT = (
     "In the discriminator's step, pass the fake as G(z).detach() (or compute it under "
     "torch.no_grad()): D's step must not send a gradient into G. Do not reach for "
-    "retain_graph=True: that keeps the wrong gradient instead of cutting it")
+    "retain_graph=True: it only hides the error, D's backward still runs through G for nothing")
 
 gan_step = TrainingStepExercise(
     "gan_step",
@@ -455,17 +455,21 @@ gan_step = TrainingStepExercise(
                 "the fakes (label 0): that trains G to be caught. G wants its samples called "
                 "real, label 1: -log D(G(z)) = mean(softplus(-a))"),
         Mistake(lambda *a: _gan_step(*a, zero_d=False),
-                "you forgot opt_D.zero_grad() before the discriminator's backward: torch ADDS "
+                "D's .grad was not zeroed right before the discriminator's backward (forgotten, "
+                "or called after step): torch ADDS "
                 "each backward's gradient to .grad, and D's .grad still held what the last "
                 "generator step put there (its backward runs through D). Call "
                 "opt_D.zero_grad() before loss_D.backward()"),
         Mistake(lambda *a: _gan_step(*a, zero_g=None),
-                "you forgot opt_G.zero_grad() before the generator's backward: torch ADDS "
+                "G's .grad was not zeroed right before the generator's backward (forgotten, or "
+                "called after step): torch ADDS "
                 "each backward's gradient to .grad, so G stepped with the last step's "
                 "gradient plus this one's. Call opt_G.zero_grad() before loss_G.backward()"),
         Mistake(lambda *a: _gan_step(*a, zero_d=False, zero_g=None),
-                "you forgot both zero_grad calls: torch ADDS each backward's gradient to "
-                ".grad, so each network stepped with old gradients plus new ones. Call "
+                "neither network's .grad was zeroed right before its backward (forgotten, or "
+                "called after step, when the other backward refills it): torch ADDS each "
+                "backward's gradient to .grad, so each network stepped with old gradients plus "
+                "new ones. Call "
                 "opt_D.zero_grad() before loss_D.backward() and opt_G.zero_grad() before "
                 "loss_G.backward()"),
         Mistake(lambda *a: _gan_step(*a, detach=False, zero_first=True),

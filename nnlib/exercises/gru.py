@@ -194,6 +194,7 @@ gru_step_backward = Exercise(
                 "with all three blocks at once, dh_prev = dh * z + da_h @ w_hh.T"),
     ],
     adapt=_six_gradients,
+    parts=("dx_t", "dh_prev", "dw_ih", "dw_hh", "db_ih", "db_hh"),
     adapt_hint="return six arrays (dx_t, dh_prev, dw_ih, dw_hh, db_ih, db_hh), shaped like "
                "x_t (B, D), h_prev (B, H), w_ih (D, 3H), w_hh (H, 3H), b_ih and b_hh (3H,)",
     # a correct answer computed in float32 is accepted: about 1e-7 off, far from every mistake

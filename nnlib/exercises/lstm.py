@@ -250,6 +250,7 @@ lstm_step_backward = Exercise(
                 "(dx_t, dh_prev, dc_prev, dw_ih, dw_hh, db)"),
     ],
     adapt=_six_gradients,
+    parts=("dx_t", "dh_prev", "dc_prev", "dw_ih", "dw_hh", "db"),
     adapt_hint="return six arrays (dx_t, dh_prev, dc_prev, dw_ih, dw_hh, db), shaped like "
                "x_t (B, D), h_prev and c_prev (B, H), w_ih (D, 4H), w_hh (H, 4H) and b (4H,)",
     # a correct answer computed in float32 is accepted: about 1e-7 off, far from every mistake

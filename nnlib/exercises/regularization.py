@@ -203,8 +203,10 @@ _LR_TOO_LARGE = Mistake(
     "that is too large; try SGD with lr=0.1 and momentum=0.9, or Adam with lr=0.01")
 _LR_TOO_SMALL = Mistake(
     lambda *args: _train_small_batch(*args, make_optimizer=lambda params: SGD(params, lr=1e-3)),
-    "the loss falls, but too slowly to get below threshold within max_steps steps: the learning "
-    "rate is too small; try SGD with lr=0.1 and momentum=0.9, or Adam with lr=0.01")
+    "the loss falls, but too slowly to get below threshold within max_steps steps: a learning "
+    "rate too small, or momentum lost because the optimizer is created inside the loop (create "
+    "it once, before the loop); SGD with lr=0.1 and momentum=0.9, or Adam with lr=0.01, get "
+    "there")
 
 
 class LossHistoryExercise(Exercise):

@@ -113,11 +113,14 @@ def _previous_states(h0, hs):
 
 
 def _bptt(dhs, x, h0, hs, w_ih, w_hh, carry=True, through_tanh=True, accumulate=True,
-          transpose=True, backwards=True, previous_state=True, dh0_through_w_hh=True):
+          transpose=True, backwards=True, previous_state=True, dh0_through_w_hh=True,
+          wrap_around=False):
     """BPTT written step by step; the keyword arguments swap in the parts a typical mistake
     gets wrong (all True: the right answer, equal to ``nnlib.rnn.rnn_backward``)."""
     B, T, H = hs.shape
     h_prev = _previous_states(h0, hs)
+    if wrap_around:  # hs[:, t - 1] at t = 0 is hs[:, -1], the LAST state
+        h_prev = np.concatenate([hs[:, -1:], hs[:, :-1]], axis=1)
     dx, dw_ih, dw_hh, db = (np.zeros_like(x), np.zeros_like(w_ih), np.zeros_like(w_hh),
                             np.zeros(H))
     back = w_hh.T if transpose else w_hh
@@ -208,12 +211,16 @@ rnn_bptt = Exercise(
                 "dw_hh pairs da_t with h_t; the weight multiplies the PREVIOUS state, "
                 "a_t = x_t @ w_ih + h_{t-1} @ w_hh + b, so dw_hh = sum over t of "
                 "h_{t-1}.T @ da_t, with h0 for the first step"),
+        Mistake(lambda *a: _bptt(*a, wrap_around=True),
+                "at t = 0 the previous state is h0, not hs[:, t - 1]: in Python hs[:, -1] is "
+                "the LAST state, so dw_hh got h_{T-1}.T @ da_0 where it needs h0.T @ da_0"),
         Mistake(lambda *a: _bptt(*a, dh0_through_w_hh=False),
                 "dh0 is the gradient of the initial state h0, which feeds the first step "
                 "through w_hh: dh0 = da_1 @ w_hh.T (what the loop carries after its last "
                 "iteration), not dh_1, the gradient of the first step's own state"),
     ],
     adapt=_five_gradients,
+    parts=("dx", "dh0", "dw_ih", "dw_hh", "db"),
     adapt_hint="return five arrays (dx, dh0, dw_ih, dw_hh, db), shaped like x (B, T, D), "
                "h0 (B, H), w_ih (D, H), w_hh (H, H) and b (H,)",
     # a correct answer computed in float32 is accepted: about 1e-7 off, far from every mistake
