@@ -174,22 +174,30 @@ class Exercise:
         except Exception as error:
             raise _AdaptError from error
 
-    def _check_case(self, fn, case):
+    def _answer(self, fn, case, call=None, forgot="`return`"):
+        """``(answer, None)``, or ``(None, failure)`` when ``fn`` is unsolved, raises, or
+        returns None. ``call(fn, case)`` runs it (``self._call`` unless given)."""
         try:
-            got = self._call(fn, case)
+            got = (call or self._call)(fn, case)
         except _AdaptError:
-            return self._fail("form", case, self.adapt_hint)
+            return None, self._fail("form", case, self.adapt_hint)
         except NotImplementedError:
             name = getattr(fn, "__name__", self.name)
-            return self._fail("not-implemented", None,
-                              f"not implemented yet: replace `raise NotImplementedError` in "
-                              f"`{name}` with your code, then run this cell again")
+            return None, self._fail("not-implemented", None,
+                                    f"not implemented yet: replace `raise NotImplementedError` "
+                                    f"in `{name}` with your code, then run this cell again")
         except Exception as error:
-            return self._fail("raised", case, f"your function raised {type(error).__name__}: "
-                                              f"{error}")
+            return None, self._fail("raised", case, f"your function raised "
+                                                    f"{type(error).__name__}: {error}")
         if got is None:
-            return self._fail("returned-none", case,
-                              "your function returned None: did you forget `return`?")
+            return None, self._fail("returned-none", case, f"your function returned None: did "
+                                                           f"you forget {forgot}?")
+        return got, None
+
+    def _check_case(self, fn, case):
+        got, failure = self._answer(fn, case)
+        if failure is not None:
+            return failure
         expected = self._call(self.reference, case)
         if self._equal(got, expected):
             return None

@@ -222,20 +222,13 @@ class LossHistoryExercise(Exercise):
 
     def _check_case(self, fn, case):
         model, x, y, n, threshold, max_steps = case.args
-        try:
+        def call(fn, case):
             with np.errstate(all="ignore"):
-                got = fn(*copy.deepcopy(case.args))
-        except NotImplementedError:
-            name = getattr(fn, "__name__", self.name)
-            return self._fail("not-implemented", None,
-                              f"not implemented yet: replace `raise NotImplementedError` in "
-                              f"`{name}` with your code, then run this cell again")
-        except Exception as error:
-            return self._fail("raised", case, f"your function raised {type(error).__name__}: "
-                                              f"{error}")
-        if got is None:
-            return self._fail("returned-none", case,
-                              "your function returned None: did you forget `return history`?")
+                return fn(*copy.deepcopy(case.args))
+
+        got, failure = self._answer(fn, case, call, forgot="`return history`")
+        if failure is not None:
+            return failure
         history = self._as_array(got)
         if history is None or history.ndim != 1 or history.size == 0:
             return self._fail("form", case, self.adapt_hint)
