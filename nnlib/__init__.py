@@ -27,6 +27,8 @@ and tests/test_architecture.py enforces it::
       grade.py    python -m nnlib.grade: runs notebooks in fresh kernels and tabulates
                   what their own checkers reported (nbclient)
       course.py   the course map of the start notebook
+      hosts.py    where the course is opened: the one repository slug and ref, the
+                  Colab and Binder links, and Colab's set-up (standard library only)
 
 ``import nnlib`` is quick: each submodule is imported on first use (``nnlib.data``,
 ``nnlib.models.training``, ...), and torch, matplotlib and ipywidgets are imported only
@@ -68,6 +70,7 @@ _SUBMODULES = (
     "gate_memory",
     "grade",
     "gradcheck",
+    "hosts",
     "init",
     "layers",
     "losses",

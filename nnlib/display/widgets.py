@@ -31,7 +31,7 @@ import io
 import time
 
 __all__ = ["LiveView", "TrainerView", "TrainingMonitor", "figure_png", "slider_range",
-           "text_extremes"]
+           "text_extremes", "widget_bundle"]
 
 
 def _agg_canvas(fig):
@@ -76,6 +76,20 @@ def text_extremes(default):
     (accents, a symbol, a tab), which a view must drop or refuse with a message.
     """
     return ["", default[:1] or "a", default, (default + " ") * 8 + "déjà vu ☃\t"]
+
+
+def widget_bundle(widget, **kwargs):
+    """The MIME bundle that displays ``widget``, with ipywidgets 7.7 or 8.
+
+    ipywidgets 8 widgets have ``_repr_mimebundle_``. Those of 7.x (Colab's front end
+    ships 7.x) only have ``_ipython_display_``, which publishes this same view
+    reference, so it is built here from the widget's model id.
+    """
+    if hasattr(widget, "_repr_mimebundle_"):
+        bundle = widget._repr_mimebundle_(**kwargs)
+        return dict(bundle[0] if isinstance(bundle, tuple) else bundle)
+    view = {"version_major": 2, "version_minor": 0, "model_id": widget.model_id}
+    return {"text/plain": repr(widget), "application/vnd.jupyter.widget-view+json": view}
 
 
 def figure_png(fig):
@@ -250,8 +264,7 @@ class LiveView:
         # short text keeps saved outputs stable for nbval.
         import base64
 
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+        bundle = widget_bundle(self.widget, **kwargs)
         bundle[f"image/{self.image_format}"] = base64.b64encode(self._png).decode("ascii")
         bundle["text/plain"] = f"[{self.title}: run the notebook in JupyterLab to interact]"
         return bundle
@@ -508,8 +521,7 @@ class TrainingMonitor:
     def _repr_mimebundle_(self, **kwargs):
         import base64
 
-        bundle = self._box._repr_mimebundle_(**kwargs)
-        bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+        bundle = widget_bundle(self._box, **kwargs)
         bundle["image/png"] = base64.b64encode(self._image.value).decode("ascii")
         bundle["text/plain"] = f"[{self.title}: {self.total} {self.xlabel}s]"
         return bundle

@@ -1,0 +1,124 @@
+"""Where a learner opens the course: the repository, and the Colab and Binder links.
+
+The repository and the ref that learners run are named once, here. Everything that
+points at them is written from these two names by ``python scripts/host_links.py``:
+each notebook's "Open in Colab" badge and its Colab set-up cell, and the README's
+Colab and Binder links. ``tests/test_hosts.py`` fails when one of them has drifted.
+
+In Google Colab a notebook opened from GitHub arrives alone, without ``nnlib`` or
+``data/``. Its first code cell (``colab_cell()``) then clones the repository and calls
+``colab_setup``, which installs ``nnlib`` from the clone without changing the packages
+Colab pins. Anywhere else the cell does nothing. The environment variable
+``NNLIB_REPO_URL`` replaces the repository's URL, so a test can point the cell at a
+local clone (``file:///path/to/clone``).
+
+Standard library only: this module runs before anything else of the course is installed.
+"""
+
+import importlib
+import importlib.metadata
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["REPOSITORY", "REF", "CLONE_DIR", "HOST_PINNED", "repository_url", "colab_url",
+           "binder_url", "colab_badge", "colab_cell", "colab_setup"]
+
+REPOSITORY = "nn-course/nn-course"  # owner/name on GitHub
+REF = "main"  # the branch (or tag) that the links open and Colab clones
+CLONE_DIR = "nn-course"  # where the Colab cell clones it, under Colab's working folder
+# Packages Colab ships and pins: installing nnlib must never change them (a new
+# ipykernel, ipython or ipywidgets needs a runtime restart; a new torch is gigabytes).
+HOST_PINNED = ("ipykernel", "ipython", "ipywidgets", "torch")
+
+
+def repository_url():
+    """The URL that Colab clones: ``$NNLIB_REPO_URL``, else the GitHub repository's."""
+    return os.environ.get("NNLIB_REPO_URL") or f"https://github.com/{REPOSITORY}"
+
+
+def colab_url(stem):
+    """The link that opens ``notebooks/{stem}.ipynb`` in Google Colab."""
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{REF}/notebooks/{stem}.ipynb"
+
+
+def binder_url(stem):
+    """The link that opens ``notebooks/{stem}.ipynb`` in JupyterLab on mybinder.org."""
+    return (f"https://mybinder.org/v2/gh/{REPOSITORY}/{REF}"
+            f"?urlpath=lab/tree/notebooks/{stem}.ipynb")
+
+
+def colab_badge(stem):
+    """The Markdown of the "Open in Colab" badge at the top of a notebook."""
+    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({colab_url(stem)})")
+
+
+def colab_cell():
+    """The source of every notebook's first code cell: Colab set-up, elsewhere nothing."""
+    return (
+        "# In Google Colab: fetch the course's library and data. Elsewhere this does nothing.\n"
+        "import os\n"
+        "import sys\n"
+        "\n"
+        "if \"google.colab\" in sys.modules:\n"
+        f"    if not os.path.isdir(\"{CLONE_DIR}\"):\n"
+        f"        url = os.environ.get(\"NNLIB_REPO_URL\", \"https://github.com/{REPOSITORY}\")\n"
+        f"        os.system(f\"git clone --quiet --depth 1 --branch {REF} {{url}} {CLONE_DIR}\")\n"
+        f"    sys.path.insert(0, os.path.abspath(\"{CLONE_DIR}\"))\n"
+        "    from nnlib.hosts import colab_setup\n"
+        "\n"
+        f"    colab_setup(\"{CLONE_DIR}\")"
+    )
+
+
+def _installed(name):
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _installed_from(name):
+    """The folder an editable install of ``name`` points at, or None."""
+    try:
+        direct_url = importlib.metadata.distribution(name).read_text("direct_url.json") or ""
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    import json
+
+    url = json.loads(direct_url or "{}").get("url", "")
+    return Path(url.removeprefix("file://")).resolve() if url.startswith("file://") else None
+
+
+def colab_setup(clone_dir=CLONE_DIR):
+    """Make ``nnlib`` and ``data/`` of a clone usable in this kernel; safe to call again.
+
+    Installs the clone in editable mode (so ``data/`` is read from the clone) with pip
+    constraints that hold every package of ``HOST_PINNED`` at its installed version: pip
+    installs what is missing and refuses, with a clear error, anything that would need a
+    pinned package changed. A second call finds nnlib installed and only fixes the path.
+    Returns the clone's absolute path.
+    """
+    clone = Path(clone_dir).resolve()
+    if not (clone / "nnlib").is_dir() or not (clone / "data").is_dir():
+        raise FileNotFoundError(
+            f"{clone} is not a clone of the course (no nnlib/ or data/ in it): check that "
+            f"git could reach {repository_url()} (ref {REF}), delete the folder and run the "
+            "cell again")
+    if _installed_from("nnlib") != clone:
+        pins = [f"{name}=={version}" for name in HOST_PINNED if (version := _installed(name))]
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as constraints:
+            constraints.write("\n".join(pins) + "\n")
+        print(f"Installing nnlib from {clone} (keeping {', '.join(pins) or 'everything'})...")
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-c",
+                        constraints.name, "-e", str(clone)], check=True)
+        os.unlink(constraints.name)
+    if str(clone) not in sys.path:
+        sys.path.insert(0, str(clone))
+    while sys.path.count(str(clone)) > 1:  # the cell inserts it on every run
+        sys.path.remove(str(clone))
+    importlib.invalidate_caches()
+    return clone
