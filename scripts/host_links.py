@@ -66,7 +66,8 @@ def write_notebook_cells(path):
 
 def readme_links():
     """The link definitions README.md's course table uses, one Colab and one Binder each."""
-    lines = [f"[binder]: {binder_url(NOTEBOOKS[0].stem)}", f"[colab]: {colab_url(NOTEBOOKS[0].stem)}"]
+    start = NOTEBOOKS[0].stem
+    lines = [f"[binder]: {binder_url(start)}", f"[colab]: {colab_url(start)}"]
     for nb in NOTEBOOKS:
         number = nb.stem.split("_", 1)[0]
         lines.append(f"[colab-{number}]: {colab_url(nb.stem)}")
