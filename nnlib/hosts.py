@@ -2,7 +2,7 @@
 
 The repository and the ref that learners run are named once, here. Everything that
 points at them is written from these two names by ``python scripts/host_links.py``:
-each notebook's "Open in Colab" badge and its Colab set-up cell, and the README's
+each notebook's "Open in Colab" and Binder badges and its Colab set-up cell, and the README's
 Colab and Binder links. ``tests/test_hosts.py`` fails when one of them has drifted.
 
 In Google Colab a notebook opened from GitHub arrives alone, without ``nnlib`` or
@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 __all__ = ["REPOSITORY", "REF", "CLONE_DIR", "HOST_PINNED", "repository_url", "colab_url",
-           "binder_url", "colab_badge", "colab_cell", "colab_setup"]
+           "binder_url", "badges", "colab_cell", "colab_setup"]
 
 REPOSITORY = "nn-course/nn-course"  # owner/name on GitHub
 REF = "main"  # the branch (or tag) that the links open and Colab clones
@@ -50,10 +50,11 @@ def binder_url(stem):
             f"?urlpath=lab/tree/notebooks/{stem}.ipynb")
 
 
-def colab_badge(stem):
-    """The Markdown of the "Open in Colab" badge at the top of a notebook."""
+def badges(stem):
+    """The Markdown at the top of a notebook: the "Open in Colab" badge, then Binder's."""
     return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({colab_url(stem)})")
+            f"({colab_url(stem)}) "
+            f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder_url(stem)})")
 
 
 def colab_cell():
@@ -82,15 +83,19 @@ def _installed(name):
 
 
 def _installed_from(name):
-    """The folder an editable install of ``name`` points at, or None."""
-    try:
-        direct_url = importlib.metadata.distribution(name).read_text("direct_url.json") or ""
-    except importlib.metadata.PackageNotFoundError:
-        return None
+    """The folder an editable install of ``name`` points at, or None.
+
+    Looks through every copy of the package's metadata on the path: the clone's own
+    ``nnlib.egg-info`` (written there by the editable install) comes first and has no
+    ``direct_url.json``; the installed one in site-packages does.
+    """
     import json
 
-    url = json.loads(direct_url or "{}").get("url", "")
-    return Path(url.removeprefix("file://")).resolve() if url.startswith("file://") else None
+    for dist in importlib.metadata.distributions(name=name):
+        url = json.loads(dist.read_text("direct_url.json") or "{}").get("url", "")
+        if url.startswith("file://"):
+            return Path(url.removeprefix("file://")).resolve()
+    return None
 
 
 def colab_setup(clone_dir=CLONE_DIR):
@@ -108,6 +113,7 @@ def colab_setup(clone_dir=CLONE_DIR):
             f"{clone} is not a clone of the course (no nnlib/ or data/ in it): check that "
             f"git could reach {repository_url()} (ref {REF}), delete the folder and run the "
             "cell again")
+    importlib.invalidate_caches()  # see a package pip installed since this kernel started
     if _installed_from("nnlib") != clone:
         pins = [f"{name}=={version}" for name in HOST_PINNED if (version := _installed(name))]
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as constraints:

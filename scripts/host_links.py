@@ -23,16 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nnlib.course import NOTEBOOKS  # noqa: E402
-from nnlib.hosts import binder_url, colab_badge, colab_cell, colab_url  # noqa: E402
+from nnlib.hosts import badges, binder_url, colab_cell, colab_url  # noqa: E402
 
 BADGE_TAG = "host-links"
 SETUP_TAG = "colab-setup"
-BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
-
-
-def badge_markdown(stem):
-    """The top cell: Colab's badge, then Binder's."""
-    return f"{colab_badge(stem)} [![Binder]({BINDER_BADGE})]({binder_url(stem)})"
 
 
 def _tagged(nb, tag):
@@ -50,7 +44,7 @@ def write_notebook_cells(path):
     first_code = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))
     setup = nbformat.v4.new_code_cell(colab_cell(), metadata={"tags": [SETUP_TAG]})
     nb.cells.insert(first_code, setup)
-    badge = nbformat.v4.new_markdown_cell(badge_markdown(stem), metadata={"tags": [BADGE_TAG]})
+    badge = nbformat.v4.new_markdown_cell(badges(stem), metadata={"tags": [BADGE_TAG]})
     nb.cells.insert(0, badge)
     # Keep the ids of the cells that were there, so a rerun changes nothing.
     old = nbformat.reads(before, as_version=4)
