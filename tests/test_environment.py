@@ -81,3 +81,45 @@ def test_course_map_links_only_written_notebooks(nb, tmp_path):
         assert f"({nb.stem}.ipynb)" in text
     else:
         assert f"({nb.stem}.ipynb)" not in text and "in preparation" in text
+
+
+def _workflow(name):
+    return yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+
+
+def _runs(job):
+    return [step["run"].strip() for step in job["steps"] if "run" in step]
+
+
+def test_github_workflow_runs_exactly_the_readme_test_command():
+    workflow = _workflow("test.yml")
+    # PyYAML reads the bare key `on` as True (YAML 1.1).
+    triggers = workflow.get("on", workflow.get(True))
+    assert {"push", "pull_request"} <= set(triggers)
+    (job,) = workflow["jobs"].values()
+    # Besides `make test`, only git's trust in the checkout (owned by another user than the
+    # container's root) may run.
+    runs = _runs(job)
+    assert runs.count("make test") == 1 and runs[-1] == "make test", runs
+    assert all(r == "make test" or r.startswith("git config --global --add safe.directory ")
+               for r in runs), runs
+    # Debian, as root: the Makefile apt-installs Debian's chromium for the browser step.
+    assert job["container"].endswith("-bookworm") or "debian" in job["container"]
+    assert job["env"]["TORCH_INDEX"] == "https://download.pytorch.org/whl/cpu"
+    uploads = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
+    assert uploads and uploads[0]["if"] == "always()"
+    assert uploads[0]["with"]["path"].rstrip("/") == "artifacts"
+
+
+def test_site_workflow_builds_and_deploys_site():
+    workflow = _workflow("site.yml")
+    triggers = workflow.get("on", workflow.get(True))
+    assert triggers["push"]["branches"] == ["main"]
+    assert {"pages": "write", "id-token": "write"}.items() <= workflow["permissions"].items()
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    assert "make site" in [step.get("run", "").strip() for step in steps]
+    uploads = [s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact")]
+    assert [s["with"]["path"].rstrip("/") for s in uploads] == ["site"]
+    deploy = [job for job in workflow["jobs"].values()
+              if any(s.get("uses", "").startswith("actions/deploy-pages") for s in job["steps"])]
+    assert len(deploy) == 1 and deploy[0]["environment"]["name"] == "github-pages"

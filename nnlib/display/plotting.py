@@ -57,6 +57,11 @@ _STYLE = {
     "legend.frameon": False,
     "image.cmap": SEQUENTIAL_CMAP,
     "font.size": 10,
+    # Opaque figures: in JupyterLab's dark theme a transparent one puts black text on a
+    # dark page (some inline backends default to a transparent figure face).
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.transparent": False,
 }
 
 

@@ -40,6 +40,7 @@ FIRST_X_LIMIT = 500  # steps shown on the loss axes at first; doubles as trainin
 CURVE_POINTS = 1500  # the loss curves are thinned to about this many points
 DEVICE = "cpu"  # the networks are tiny: the CPU steps them faster than a GPU launches kernels
 REAL, FAKE = PALETTE["green"], PALETTE["purple"]
+_GAP = "#C6DCEE"  # pale blue between the digits, apart from their white ground for every reader
 DIVERGED_MESSAGE = ("Diverged at step {steps}: a loss is no longer finite. Lower the learning "
                     "rates and press reset.")
 
@@ -51,8 +52,11 @@ def _decision_cmap():
     def tint(color, share):  # blend a colour with white, so the points on top stand out
         return tuple(share * c + (1 - share) for c in to_rgb(color))
 
+    # Unequal shares: equally pale, the two ends look alike under deuteranopia (CIEDE2000
+    # 6.7); these keep the ends, each end and white, and each dot colour on its own end
+    # apart by at least 10 under all three simulations (tests/test_palette.py).
     return LinearSegmentedColormap.from_list(
-        "gan_decision", [tint(FAKE, 0.55), (1, 1, 1), tint(REAL, 0.55)])
+        "gan_decision", [tint(FAKE, 0.45), (1, 1, 1), tint(REAL, 0.65)])
 
 
 def _figure(figsize, width_ratios):
@@ -379,7 +383,7 @@ def digit_trainer(seed=0):
     classifier = digit_classifier()  # trained once per process (about a second)
 
     fig, ax_grid, ax_loss, ax_quality = _figure((11.5, 5.2), (1.0, 1.25))
-    grey = colormaps["gray_r"].with_extremes(under="#CFE3F1")  # the gaps between the digits
+    grey = colormaps["gray_r"].with_extremes(under=_GAP)  # the gaps between the digits
     mosaic = ax_grid.imshow(_mosaic(np.zeros((36, 64)), DIGIT_ROWS, DIGIT_COLUMNS), cmap=grey,
                             vmin=0, vmax=1, interpolation="nearest")
     ax_grid.set_title("step 0: 100% confidently a digit, 10/10 classes")
