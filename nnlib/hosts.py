@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 __all__ = ["REPOSITORY", "REF", "CLONE_DIR", "HOST_PINNED", "repository_url", "colab_url",
-           "binder_url", "badges", "colab_cell", "colab_setup"]
+           "binder_url", "github_url", "badges", "colab_cell", "colab_setup"]
 
 REPOSITORY = "nn-course/nn-course"  # owner/name on GitHub
 REF = "main"  # the branch (or tag) that the links open and Colab clones
@@ -48,6 +48,11 @@ def binder_url(stem):
     """The link that opens ``notebooks/{stem}.ipynb`` in JupyterLab on mybinder.org."""
     return (f"https://mybinder.org/v2/gh/{REPOSITORY}/{REF}"
             f"?urlpath=lab/tree/notebooks/{stem}.ipynb")
+
+
+def github_url(path):
+    """The page of ``path`` (a file of the repository, relative to its root) on GitHub."""
+    return f"https://github.com/{REPOSITORY}/blob/{REF}/{path}"
 
 
 def badges(stem):

@@ -103,11 +103,6 @@ main { max-width: 1060px; margin: 0 auto; }
 """
 
 
-def github_url(repo_path):
-    """The page of ``repo_path`` (relative to the repository) on GitHub."""
-    return f"https://github.com/{hosts.REPOSITORY}/blob/{hosts.REF}/{repo_path}"
-
-
 def host_line(stem):
     """The plain Markdown links that replace the ``host-links`` badges."""
     return (f"Run this notebook: [Open in Colab]({hosts.colab_url(stem)}) · "
@@ -159,12 +154,12 @@ class SitePreprocessor(Preprocessor):
         if resolved.suffix == ".ipynb" and resolved.parent == Path(self.notebook_dir).resolve():
             if resolved.stem in self.stems:
                 return f"{resolved.stem}.html{anchor}"
-            return github_url(repo_path) + anchor
+            return hosts.github_url(repo_path) + anchor
         if resolved.is_file() and resolved.stat().st_size <= COPY_LIMIT:
             self.copies[repo_path] = True
             return repo_path + anchor
         if resolved.exists():
-            return github_url(repo_path) + anchor
+            return hosts.github_url(repo_path) + anchor
         return target  # a broken link: left for the check to report
 
     def rewrite_links(self, markdown):

@@ -1,6 +1,7 @@
 """What several test modules share, so that no test module imports another.
 
 * the published solutions of the exercises (``solutions/``), loaded as modules;
+* the scripts in ``scripts/`` that tests exercise, loaded as modules (``load_script``);
 * float64 copies of trained torch models and their logits, the reference that the
   numpy samplers (``nnlib.sampling``) and the text views are compared with;
 * the oracle for every numpy forward/backward pair is ``tests/parity.py``
@@ -22,6 +23,17 @@ def load_solutions(module):
     solutions = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(solutions)
     return solutions
+
+
+def load_script(name):
+    """``scripts/{name}.py`` imported as the module ``name`` (registered in sys.modules)."""
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def float64_copy(model):

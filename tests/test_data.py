@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import load_script
 
 from nnlib import data
 
@@ -274,11 +273,7 @@ def test_generator_bad_arguments(call, argument):
 
 
 def _build_script():
-    spec = importlib.util.spec_from_file_location("build_data", REPO / "scripts" / "build_data.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_data"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_data")
 
 
 def test_build_writers_are_reproducible(tmp_path):

@@ -1,11 +1,9 @@
 """The static site (scripts/build_site.py): two notebooks built, checked, then broken on purpose."""
 
-import importlib.util
 import shutil
-import sys
 
 import pytest
-from helpers import REPO
+from helpers import load_script
 
 from nnlib import hosts
 
@@ -13,11 +11,7 @@ STEMS = ["00_start_here", "01_neurons"]
 
 
 def _site_script():
-    spec = importlib.util.spec_from_file_location("build_site", REPO / "scripts" / "build_site.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_site"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_site")
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +53,7 @@ def test_links_to_unbuilt_notebooks_go_to_github(site):
     build, _ = site
     pre = build.SitePreprocessor(stems={"01_neurons": (None, None)})
     assert pre.site_target("01_neurons.ipynb#Exercise-1") == "01_neurons.html#Exercise-1"
-    assert pre.site_target("02_activations.ipynb") == build.github_url(
+    assert pre.site_target("02_activations.ipynb") == hosts.github_url(
         "notebooks/02_activations.ipynb")
     assert pre.site_target("https://example.org/x.ipynb") == "https://example.org/x.ipynb"
     assert pre.site_target("#top") == "#top"
