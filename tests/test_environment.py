@@ -114,7 +114,12 @@ def test_github_workflow_runs_exactly_the_readme_test_command():
 def test_site_workflow_builds_and_deploys_site():
     workflow = _workflow("site.yml")
     triggers = workflow.get("on", workflow.get(True))
-    assert triggers["push"]["branches"] == ["main"]
+    # Published only from main, and only after its tests passed.
+    assert triggers["workflow_run"] == {"workflows": ["test"], "types": ["completed"],
+                                        "branches": ["main"]}
+    assert _workflow("test.yml")["name"] == "test"
+    (build,) = [job for job in workflow["jobs"].values() if "make site" in _runs(job)]
+    assert "workflow_run.conclusion == 'success'" in build["if"]
     assert {"pages": "write", "id-token": "write"}.items() <= workflow["permissions"].items()
     steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
     assert "make site" in [step.get("run", "").strip() for step in steps]

@@ -5,6 +5,7 @@ The whole Colab path (a notebook alone in an empty folder, an environment with C
 pins and no nnlib, a file:// clone) runs in `make colab` (scripts/colab_check.py).
 """
 
+import json
 import os
 import re
 import subprocess
@@ -61,12 +62,15 @@ def test_every_host_link_uses_the_one_configured_slug_and_ref():
 
 
 def run_cell(tmp_path, colab, url=None):
-    """Run the Colab cell in a fresh interpreter in an empty folder; return its result."""
+    """Run the Colab cell in a fresh interpreter in an empty folder; return its result.
+
+    The interpreter starts without site-packages (``-S``), like a Colab kernel without
+    nnlib: whatever the cell needs before its clone must come from the standard library.
+    """
     fake = "import sys, types; sys.modules['google.colab'] = types.ModuleType('google.colab')\n"
-    probe = "\nimport sys; print('PATH', sys.path[:2])"
-    code = (fake if colab else "") + hosts.colab_cell() + probe
+    code = (fake if colab else "") + hosts.colab_cell()
     env = dict(os.environ, NNLIB_REPO_URL=url or (tmp_path / "no-such-repo").as_uri())
-    return subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+    return subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
 
 
@@ -74,14 +78,19 @@ def test_the_colab_cell_does_nothing_outside_colab(tmp_path):
     result = run_cell(tmp_path, colab=False)
     assert result.returncode == 0, result.stderr
     assert list(tmp_path.iterdir()) == [], "the cell wrote files outside Colab"
-    assert hosts.CLONE_DIR not in result.stdout
 
 
 def test_the_colab_cell_names_the_repository_it_could_not_fetch(tmp_path):
     result = run_cell(tmp_path, colab=True)
     assert result.returncode != 0
-    assert "is not a clone of the course" in result.stderr
-    assert (tmp_path / "no-such-repo").as_uri() in result.stderr
+    assert f"could not fetch the course from {(tmp_path / 'no-such-repo').as_uri()}" in (
+        result.stderr), result.stderr
+    assert "RuntimeError" in result.stderr and "ModuleNotFoundError" not in result.stderr
+
+
+def test_colab_setup_names_a_folder_that_is_not_a_clone(tmp_path):
+    with pytest.raises(FileNotFoundError, match="is not a clone of the course"):
+        hosts.colab_setup(tmp_path)
 
 
 def test_repository_url_is_overridden_by_the_environment(monkeypatch):
@@ -92,32 +101,65 @@ def test_repository_url_is_overridden_by_the_environment(monkeypatch):
 
 
 def fake_clone(tmp_path):
-    clone = tmp_path / hosts.CLONE_DIR
+    clone = tmp_path / "a folder" / hosts.CLONE_DIR  # a space, as in some learners' paths
     (clone / "nnlib").mkdir(parents=True)
     (clone / "data").mkdir()
+    (clone / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
     return clone
 
 
-def test_colab_setup_installs_the_clone_holding_what_the_host_pins(tmp_path, monkeypatch):
-    clone = fake_clone(tmp_path)
+def fake_pip(monkeypatch):
+    """Record pip's command lines (and each -c file's pins) instead of running pip."""
     calls = []
 
-    def fake_run(command, check):
-        constraints = Path(command[command.index("-c") + 1]).read_text().split()
-        calls.append((command, constraints))
+    def run(command, capture_output, text):
+        assert command[:3] == [sys.executable, "-m", "pip"]
+        pins = (Path(command[command.index("-c") + 1]).read_text().split()
+                if "-c" in command else [])
+        calls.append((command[3:], pins))
+        return subprocess.CompletedProcess(command, 0, "", "")
 
-    monkeypatch.setattr(hosts.subprocess, "run", fake_run)
+    monkeypatch.setattr(hosts.subprocess, "run", run)
+    monkeypatch.setattr(hosts, "_installed_from", lambda name: None)
     monkeypatch.setattr(sys, "path", list(sys.path))
-    for _ in range(2):  # as when the cell runs twice; the install is faked, so both install
+    return calls
+
+
+def test_colab_setup_installs_the_clone_and_changes_nothing_installed(tmp_path, monkeypatch):
+    clone = fake_clone(tmp_path)
+    calls = fake_pip(monkeypatch)
+    # Colab's torch may be newer than the cap that picks this machine's CPU wheel.
+    versions = {"torch": "2.99.0+cu126", "numpy": "2.3.0", "matplotlib": "3.10.0",
+                "ipywidgets": "7.7.1", "ipykernel": "6.17.1", "ipython": "7.34.0"}
+    monkeypatch.setattr(hosts, "_installed", versions.get)
+    for _ in range(2):  # as when the cell runs twice (the install is faked: both install)
         assert hosts.colab_setup(clone) == clone.resolve()
-    command, constraints = calls[0]
-    assert command[-2:] == ["-e", str(clone.resolve())]
-    assert "--upgrade" not in command and "-U" not in command
-    for name in hosts.HOST_PINNED:
-        installed = hosts._installed(name)
-        if installed:
-            assert f"{name}=={installed}" in constraints
+    assert [args for args, _ in calls] == [["install", "--no-deps", "-e", str(clone.resolve()),
+                                            "--quiet"]] * 2
     assert sys.path.count(str(clone.resolve())) == 1
+
+
+def test_colab_setup_adds_only_what_is_missing_holding_the_host_pins(tmp_path, monkeypatch):
+    clone = fake_clone(tmp_path)
+    calls = fake_pip(monkeypatch)
+    versions = {"torch": "2.99.0+cu126", "numpy": "2.3.0", "ipywidgets": "7.7.1",
+                "ipykernel": "6.17.1", "ipython": "7.34.0"}  # no matplotlib
+    monkeypatch.setattr(hosts, "_installed", versions.get)
+    hosts.colab_setup(clone)
+    (missing_args, pins), (editable_args, _) = calls
+    assert [a for a in missing_args if a.startswith("matplotlib")] == missing_args[3:4]
+    assert len(missing_args) == 5 and missing_args[:2] == ["install", "-c"]
+    assert sorted(pins) == sorted(f"{n}=={versions[n]}" for n in hosts.HOST_PINNED)
+    assert editable_args[:2] == ["install", "--no-deps"]
+
+
+def test_colab_setup_reports_pip_errors(tmp_path, monkeypatch):
+    clone = fake_clone(tmp_path)
+    fake_pip(monkeypatch)
+    monkeypatch.setattr(hosts.subprocess, "run", lambda command, capture_output, text:
+                        subprocess.CompletedProcess(command, 1, "", "no space left"))
+    with pytest.raises(RuntimeError, match="no space left"):
+        hosts.colab_setup(clone)
 
 
 def test_colab_setup_skips_pip_when_the_clone_is_already_installed(tmp_path, monkeypatch):
@@ -127,3 +169,20 @@ def test_colab_setup_skips_pip_when_the_clone_is_already_installed(tmp_path, mon
     monkeypatch.setattr(sys, "path", list(sys.path))
     hosts.colab_setup(clone)
     assert str(clone.resolve()) in sys.path
+
+
+def test_an_editable_install_is_found_at_a_path_with_spaces(tmp_path, monkeypatch):
+    clone = fake_clone(tmp_path)
+
+    class Dist:  # pip writes the folder as a percent-encoded file:// URL
+        def __init__(self, text):
+            self.text = text
+
+        def read_text(self, name):
+            return self.text if name == "direct_url.json" else None
+
+    direct_url = json.dumps({"url": clone.as_uri(), "dir_info": {"editable": True}})
+    found = [Dist(None), Dist(direct_url)]
+    assert "%20" in clone.as_uri()
+    monkeypatch.setattr(hosts.importlib.metadata, "distributions", lambda name: iter(found))
+    assert hosts._installed_from("nnlib") == clone.resolve()
