@@ -657,3 +657,23 @@ def test_attention_scores_are_what_the_forward_pass_softmaxes():
     np.testing.assert_array_equal(cache.weights, masked_softmax(scores))
     with pytest.raises(ValueError, match=r"k must have shape \(2, 3, Tk, 8\)"):
         attention_scores(q, k[..., :4])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_unscaled_attention_gives_queries_larger_but_lopsided_gradients(seed):
+    """Notebook 12's claim about dropping 1/sqrt(d), at d = 1024 and T = 16, across seeds:
+    the queries' gradient is larger, not smaller, and a few queries get nearly all of it."""
+    rng = np.random.default_rng(seed)
+    q, k, v, dout = (rng.standard_normal((64, 1, 16, 1024)) for _ in range(4))
+    rms, top_share, starved = {}, {}, {}
+    for scaled in (False, True):
+        _, cache = scaled_dot_product_attention_forward(q, k, v, scale=None if scaled else 1.0)
+        dq = scaled_dot_product_attention_backward(dout, cache)[0]
+        per_query = np.sqrt((dq**2).sum(axis=-1)).ravel()
+        rms[scaled] = np.sqrt((dq**2).mean())
+        top_share[scaled] = (np.sort(per_query**2)[::-1][: per_query.size // 10].sum()
+                             / (per_query**2).sum())
+        starved[scaled] = (per_query < 0.01 * per_query.max()).mean()
+    assert rms[False] > 10 * rms[True]
+    assert top_share[False] > 0.9 and top_share[True] < 0.4
+    assert starved[False] > 0.5 and starved[True] == 0
