@@ -75,7 +75,7 @@ def test_the_stepper_shows_the_computed_numbers_step_by_step():
 
 
 # The notebook's digits recipe (section 7). Keep the two in step.
-DIGITS_SIZES, DIGITS_EPOCHS, DIGITS_THRESHOLD = [64, 256, 10], 40, 0.97
+DIGITS_SIZES, DIGITS_EPOCHS, DIGITS_THRESHOLD = [64, 256, 10], 40, 0.95
 
 
 @pytest.fixture(scope="module")
@@ -91,14 +91,15 @@ def digits():
 @pytest.mark.parametrize("seed", range(5))
 def test_the_digits_mlp_reaches_the_asserted_accuracy_for_several_seeds(digits, seed):
     from nnlib.mlp import MLP, fit
-    from nnlib.optim import Adam
+    from nnlib.optim import SGD
 
+    # Plain mini-batch gradient descent: notebook 04 comes before optimizers and regularizers.
     x, y, x_test, y_test = digits
-    model = MLP(DIGITS_SIZES, activation="gelu", dropout=0.2, seed=seed)
-    fit(model, Adam(model.params, lr=1e-3), x, y, epochs=DIGITS_EPOCHS, batch_size=32,
-        l2=1e-4, seed=seed)
+    model = MLP(DIGITS_SIZES, activation="gelu", seed=seed)
+    fit(model, SGD(model.params, lr=0.05), x, y, epochs=DIGITS_EPOCHS, batch_size=32, seed=seed)
     accuracy = model.accuracy(x_test, y_test)
-    # Measured 97.8-98.1% for seeds 0-4: a margin of at least two test images over 97%.
+    # Measured 96.4-97.8% for seeds 0-4: a margin of at least three test images over 95.5%,
+    # the figure the notebook quotes.
     assert accuracy >= DIGITS_THRESHOLD + 0.005, accuracy
 
 
