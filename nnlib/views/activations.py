@@ -123,8 +123,12 @@ def depth_explorer():
         if not np.all(np.isfinite(norms + rms)):
             ratio_text.set_text("overflow: values exceeded float64")
             return "Diverged: activations or gradients overflowed float64 (inf or NaN)."
-        ratio = norms[0] / norms[-1] if norms[-1] > 0 else float("inf")
-        ratio_text.set_text(f"gradient norm, layer 1 / layer {depth}:\n{ratio:.1e}")
+        # Both ends of both lines: a ratio alone hides what ReLU does to the scale (with
+        # ReLU every layer's weight gradient scales alike with the weights' size).
+        ratio_text.set_text(f"activation RMS, layer 1 -> {depth}:\n"
+                            f"  {rms[0]:.1e} -> {rms[-1]:.1e}\n"
+                            f"weight-gradient norm, layer 1 -> {depth}:\n"
+                            f"  {norms[0]:.1e} -> {norms[-1]:.1e}")
         return None
 
     controls = {
