@@ -4,9 +4,11 @@
   at least 6 of the 8 modes with most samples near a mode; the "mode collapse" preset
   (generator learning rate 300x the discriminator's) puts every sample in one spot and
   covers at most one mode.
-* Digits (``fit_digit_gan``): most generated images are classified confidently (top
-  softmax probability >= 0.9) by a classifier trained on the real digits, and they spread
-  over at least 8 of the 10 classes.
+* Digits (``fit_digit_gan``): most generated images are classified confidently as a digit
+  (top class a digit, softmax probability >= 0.9) by a classifier trained on the real
+  digits and on a "not a digit" class (which takes noise, grey images and the untrained
+  generator's output: ``tests/test_gan_metrics.py``), and they spread over at least 8 of
+  the 10 classes.
 """
 
 import numpy as np

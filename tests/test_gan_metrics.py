@@ -62,7 +62,48 @@ def test_digit_classifier_recognises_the_real_digits():
     data = load_digits()
     quality = gan_metrics.digit_quality(data.x_test)
     assert quality.classes_present == 10 and quality.confident_share > 0.85
-    assert quality.class_counts.sum() == len(data.x_test)
-    # noise is not a digit
-    noise = gan_metrics.digit_quality(np.random.default_rng(0).random((200, 64)))
-    assert noise.confident_share < quality.confident_share
+    assert quality.class_counts.sum() + round(quality.rejected_share * len(data.x_test)) \
+        == len(data.x_test)
+
+
+def _not_digits_to_judge(seed, n=300):
+    """Pure noise, grey and blank images, and an untrained generator's output: never digits."""
+    from nnlib.models.gan import digit_gan
+
+    rng = np.random.default_rng(1000 + seed)  # not the stream the classifier was shown
+    return {
+        "gaussian noise": np.clip(0.5 + 0.25 * rng.standard_normal((n, 64)), 0, 1),
+        "uniform noise": rng.random((n, 64)),
+        "grey 0.5": np.full((n, 64), 0.5),
+        "constant grey": np.repeat(rng.random((n, 1)), 64, axis=1),
+        "blank": np.stack([np.zeros(64), np.ones(64)]),
+        "step-0 generator": digit_gan(seed=seed, device="cpu").sample(n, fixed=False),
+    }
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_noise_grey_and_an_untrained_generator_score_low(seed):
+    from nnlib.data import load_digits
+
+    classifier = gan_metrics.digit_classifier(seed)
+    assert classifier.test_accuracy >= 0.94, seed
+    real = gan_metrics.digit_quality(load_digits().x_test, classifier)
+    assert real.confident_share > 0.85 and real.classes_present == 10, (seed, real)
+    for name, images in _not_digits_to_judge(seed).items():
+        quality = gan_metrics.digit_quality(images, classifier)
+        assert quality.confident_share < 0.1, (seed, name, quality)
+        assert quality.rejected_share > 0.9, (seed, name, quality)
+
+
+def test_not_digits_is_seeded_and_in_range():
+    a, b = gan_metrics.not_digits(50, seed=3), gan_metrics.not_digits(50, seed=3)
+    assert a.shape == (50, 64) and a.dtype == np.float32
+    np.testing.assert_array_equal(a, b)
+    assert a.min() >= 0 and a.max() <= 1
+    assert not np.array_equal(a, gan_metrics.not_digits(50, seed=4))
+
+
+def test_digit_quality_needs_the_not_a_digit_class():
+    ten_classes = torch.nn.Linear(64, 10)
+    with pytest.raises(ValueError, match="11 logits"):
+        gan_metrics.digit_quality(np.zeros((3, 64)), ten_classes)

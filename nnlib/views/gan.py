@@ -18,7 +18,7 @@ generator settling on a few modes).
 
 ``digit_trainer`` trains the 64-pixel digit GAN of ``nnlib.models.gan`` live and shows a
 grid of its samples from fixed noise, its losses and how often a classifier
-trained on real digits is confident about them.
+trained on real digits and on "not a digit" images calls them confidently a digit.
 """
 
 from types import SimpleNamespace
@@ -365,9 +365,9 @@ def digit_trainer(seed=0):
     digits of ``load_digits``), training as you watch.
 
     Left, 36 samples from fixed noise; right, the losses, and how many of 256 samples
-    ``nnlib.models.gan_metrics.digit_classifier`` calls a digit with probability >= 0.9,
-    and how many
-    classes they spread over (``digit_quality``). The learning rates and the
+    ``nnlib.models.gan_metrics.digit_classifier`` (ten digits and a "not a digit" class)
+    calls a digit with probability >= 0.9, and how many classes they spread over
+    (``digit_quality``). The learning rates and the
     discriminator steps act from the next step on; the seed starts afresh.
 
     Returns:
@@ -386,7 +386,7 @@ def digit_trainer(seed=0):
     grey = colormaps["gray_r"].with_extremes(under=_GAP)  # the gaps between the digits
     mosaic = ax_grid.imshow(_mosaic(np.zeros((36, 64)), DIGIT_ROWS, DIGIT_COLUMNS), cmap=grey,
                             vmin=0, vmax=1, interpolation="nearest")
-    ax_grid.set_title("step 0: 100% confidently a digit, 10/10 classes")
+    ax_grid.set_title("step 0")  # the first update writes the verdict
     ax_grid.set_xlabel("36 samples, from the same noise every frame")
     ax_grid.set(xticks=[], yticks=[])
     ax_grid.grid(False)
