@@ -107,3 +107,54 @@ def test_playground_extremes_give_messages_not_errors(view):
             view.render(**settings)
             view.advance(2, **settings)
             assert not view.message.startswith("Could not draw"), (settings, view.message)
+
+
+# Notebook 06's "Things to try" with the playground, each with three initializations
+# (reset gives each run a new seed). 300 frames of the default data size are 300 epochs.
+XOR_OVERFIT = dict(dataset="xor", noise=0.5, train_share=10, depth=3, width=8,
+                   optimizer="Adam", lr=0.03)
+
+
+def playground_runs(settings, frames, seeds=3):
+    """(final training loss, final validation loss, message) for ``seeds`` initializations."""
+    view = playground()
+    runs = []
+    for seed in range(seeds):
+        view.render(**settings)
+        if seed:
+            view.reset()
+        view.advance(frames, **settings)
+        runs.append((view.state.train_loss[-1], view.state.val_loss[-1], view.message))
+    return runs
+
+
+def test_playground_tip_one_neuron_cannot_enclose_a_circle_three_can():
+    assert all(train > 0.5 for train, _, _ in
+               playground_runs(dict(dataset="circles", depth=1, width=1), 150))
+    assert min(train for train, _, _ in
+               playground_runs(dict(dataset="circles", depth=1, width=3), 150)) < 0.2
+
+
+def test_playground_tip_spirals_need_depth():
+    assert all(train > 0.6 and message.startswith("Training is stuck") for train, _, message
+               in playground_runs(dict(dataset="spirals"), 300))
+    deep = dict(dataset="spirals", depth=3, width=8, activation="relu", optimizer="Adam",
+                lr=0.01)
+    assert all(train < 0.15 and val < 0.65 for train, val, _ in playground_runs(deep, 300))
+
+
+def test_playground_tip_learning_rate_10_is_reported():
+    assert all(message.startswith(("Diverged", "Unstable"))
+               for _, _, message in playground_runs(dict(lr=10.0), 10))
+
+
+def test_playground_tip_overfitting_and_its_remedies():
+    assert all(train < 0.15 and val > 2 for train, val, _ in playground_runs(XOR_OVERFIT, 300))
+    for remedy in (dict(l2=0.01), dict(dropout=0.3)):
+        assert all(val < 0.8 for _, val, _ in playground_runs({**XOR_OVERFIT, **remedy}, 300))
+
+
+def test_the_notebook_shows_the_playground_trained():
+    view = playground()
+    view.advance(150)
+    assert view.state.train_loss[-1] < 0.1 and view.state.val_loss[-1] < 0.15
