@@ -93,7 +93,7 @@ def depth_explorer():
     extent = (LOG_BINS[0], LOG_BINS[-1], 0.5, MAX_DEPTH + 0.5)
     images = []
     panels = ((ax_h, "activations $|h_l|$"),
-              (ax_g, r"weight gradients $|\partial L/\partial W_l|$"))
+              (ax_g, r"weight gradients $|\partial \mathcal{L}/\partial W_l|$"))
     for ax, what in panels:
         images.append(ax.imshow(np.full((MAX_DEPTH, len(LOG_BINS) - 1), np.nan), origin="lower",
                                 extent=extent, aspect="auto", cmap="viridis", vmin=0, vmax=0.5,
@@ -125,7 +125,8 @@ def depth_explorer():
             return "Diverged: activations or gradients overflowed float64 (inf or NaN)."
         # Both ends of both lines: a ratio alone hides what ReLU does to the scale (with
         # ReLU every layer's weight gradient scales alike with the weights' size).
-        ratio_text.set_text(f"activation RMS, layer 1 -> {depth}:\n"
+        ratio_text.set_text(f"{activation} + {init}, depth {depth}\n"
+                            f"activation RMS, layer 1 -> {depth}:\n"
                             f"  {rms[0]:.1e} -> {rms[-1]:.1e}\n"
                             f"weight-gradient norm, layer 1 -> {depth}:\n"
                             f"  {norms[0]:.1e} -> {norms[-1]:.1e}")
