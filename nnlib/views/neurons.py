@@ -159,7 +159,8 @@ def xor_network_explorer():
     fig, (ax_in, ax_h) = new_figure(1, 2, figsize=(9.5, 4.4))
     image = ax_in.imshow(np.zeros((GRID, GRID)), origin="lower", extent=(*LIMITS, *LIMITS),
                          cmap=class_cmap(), vmin=0, vmax=1, alpha=0.6, aspect="equal")
-    (line1,) = ax_in.plot([], [], color=PALETTE["green"], lw=2.2, label="$h_1$ switches ($z_1 = 0$)")
+    (line1,) = ax_in.plot([], [], color=PALETTE["green"], lw=2.2,
+                          label="$h_1$ switches ($z_1 = 0$)")
     (line2,) = ax_in.plot([], [], color=PALETTE["purple"], lw=2.2, ls="--",
                           label="$h_2$ switches ($z_2 = 0$)")
     markers_in = _gate_markers(ax_in)
