@@ -20,7 +20,8 @@ and tests/test_architecture.py enforces it::
                   seq2seq gan gan_networks    models the later notebooks train
                   gan_metrics forecast
       display/    plotting widgets text graph the course style, live widgets, fast text,
-                                              the autograd graph drawing (matplotlib)
+                  diagrams                    the autograd graph and the architecture
+                                              diagrams of 07-12 (matplotlib)
       views/      one module per notebook topic: the interactive views; they call
                   the math and the models and draw, and import no torch
       exercises/  one checker module per notebook (numpy only)

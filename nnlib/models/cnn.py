@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["build_cnn", "build_mlp", "count_parameters", "feature_maps", "occlusion_map",
+           "layer_outputs", "layer_shapes",
            "RECIPES", "Recipe", "fit_image_classifier", "accuracy_with_batch_statistics"]
 
 def build_cnn(channels=(8, 32), hidden=128, dropout=0.25, batchnorm=True, image_size=28,
@@ -204,3 +205,54 @@ def accuracy_with_batch_statistics(model, x, y, batch_size=16, by_class=True):
             logits = probe(torch.as_tensor(np.asarray(x)[rows], device=device))
             correct += int((logits.argmax(1).cpu().numpy() == y[rows]).sum())
     return correct / len(y)
+
+
+def _describe(layer):
+    """A short name for a layer of ``build_cnn``, in the notebook's words."""
+    from torch import nn
+
+    if isinstance(layer, nn.Conv2d):
+        return f"conv {layer.kernel_size[0]}×{layer.kernel_size[1]}\n{layer.out_channels} filters"
+    if isinstance(layer, nn.BatchNorm2d):
+        return "batch\nnorm"
+    if isinstance(layer, nn.MaxPool2d):
+        return f"max pool\n{layer.kernel_size}×{layer.kernel_size}"
+    if isinstance(layer, nn.Linear):
+        return f"dense\n{layer.out_features}"
+    if isinstance(layer, nn.Dropout):
+        return f"dropout\n{layer.p:g}"
+    return type(layer).__name__.lower() if not isinstance(layer, nn.ReLU) else "ReLU"
+
+
+def layer_outputs(model, images):
+    """Every layer's output for ``images`` ``(N, S, S)``: ``[(name, array (N, ...)), ...]``.
+
+    The first row is the input itself; then one per layer of the ``nn.Sequential``, traced
+    with forward hooks in evaluation mode (float32 numpy arrays).
+    """
+    import torch
+
+    param = next(model.parameters())
+    x = torch.as_tensor(np.asarray(images), dtype=param.dtype, device=param.device)
+    x = x.reshape(-1, 1, *x.shape[-2:])
+    outputs = [("input", x.cpu().numpy())]
+    hooks = [layer.register_forward_hook(
+        lambda layer, _, out: outputs.append((_describe(layer), out.detach().cpu().numpy())))
+        for layer in model.children()]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    return outputs
+
+
+def layer_shapes(model, image_size=28):
+    """``[(name, shape), ...]``: each layer's output shape for one image (no batch axis), the
+    input first, traced by a forward pass: what ``nnlib.display.diagrams.conv_stack`` draws."""
+    image = np.zeros((1, image_size, image_size), dtype=np.float32)
+    return [(name, tuple(out.shape[1:])) for name, out in layer_outputs(model, image)]

@@ -40,7 +40,8 @@ from nnlib.models.training import resolve_device
 
 __all__ = ["MultiHeadAttention", "EncoderBlock", "DecoderBlock", "CharTransformer",
            "CharTransformerRecipe", "CHAR_TRANSFORMER_RECIPE", "fit_char_transformer",
-           "StepTimes", "step_time_comparison", "positions", "as_ids_tensor"]
+           "StepTimes", "step_time_comparison", "positions", "as_ids_tensor",
+           "block_widths"]
 
 
 # --------------------------------------------------------------------------- attention
@@ -369,3 +370,12 @@ def step_time_comparison(lengths=(32, 64, 128, 256, 512), width=64, batch=16, ro
         torch.set_num_threads(previous_threads)
     return StepTimes(lengths, [best["transformer"][T] for T in lengths],
                      [best["lstm"][T] for T in lengths])
+
+
+def block_widths(block):
+    """The widths of a trained ``EncoderBlock`` or ``DecoderBlock``, read from its layers:
+    ``{"E": model width, "h": heads, "d": width per head, "d_ff": feed-forward width}``
+    (what ``nnlib.display.diagrams.transformer_block`` writes on its boxes)."""
+    attn = block.attn if hasattr(block, "attn") else block.self_attn
+    E = block.ln1.normalized_shape[0]
+    return {"E": E, "h": attn.n_heads, "d": E // attn.n_heads, "d_ff": block.ff[0].out_features}

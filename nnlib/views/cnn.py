@@ -18,7 +18,8 @@ from nnlib.display.widgets import LiveView
 from nnlib.layers import conv2d_forward, conv_output_size, unseen_size
 from nnlib.models.cnn import feature_maps, occlusion_map
 
-__all__ = ["kernel_explorer", "feature_map_explorer", "occlusion_explorer", "explorer_images"]
+__all__ = ["kernel_explorer", "feature_map_explorer", "occlusion_explorer", "explorer_images",
+           "conv_stack_explorer"]
 
 _MAX_PADDING = 2
 
@@ -392,3 +393,49 @@ def occlusion_explorer(model=None, dataset=None, n_images=40, stride=2):
     }
     dynamic = [img, box, img_title, heat_im, marker, map_title, *bars]
     return LiveView(fig, update, controls, title="occlusion", dynamic=dynamic)
+
+
+def conv_stack_explorer(model=None, dataset=None, n_images=40):
+    """The trained CNN's architecture, with what each layer makes of a chosen test image.
+
+    The diagram of ``nnlib.display.diagrams.conv_stack``, its shapes traced from the model
+    (``nnlib.models.cnn.layer_shapes``); the slider picks one of the first ``n_images`` test
+    images, drawn in place of the input block. Under each layer: the root mean square of
+    its output for that image (how strongly the layer responds), and below the predicted
+    class. All layers' outputs are computed once, when the view is built.
+    """
+    import ipywidgets as W
+
+    from nnlib.display.diagrams import conv_stack
+    from nnlib.models.cnn import layer_outputs
+
+    model, dataset = _model_and_data(model, dataset)
+    x, y, names = dataset.x_test[:n_images], dataset.y_test[:n_images], dataset.class_names
+    outputs = layer_outputs(model, x)
+    rows = [(name, out.shape[1:]) for name, out in outputs]
+    rms = np.stack([np.sqrt(np.mean(out.reshape(len(x), -1) ** 2, axis=1))
+                    for _, out in outputs], axis=1)  # (images, layers)
+    guesses = outputs[-1][1].argmax(axis=1)
+    fig, handles = conv_stack(rows)
+    ax = handles["ax"]
+    input_box = handles["boxes"][0]
+    input_box.set_visible(False)
+    bounds = input_box.get_bbox().bounds  # x, y, width, height in data coordinates
+    inset = ax.inset_axes(bounds, transform=ax.transData)
+    inset.set_axis_off()
+    img = inset.imshow(x[0], cmap="gray_r", vmin=0, vmax=1)
+    ax.set_ylim(bottom=-2.45)  # room for the verdict
+    verdict = ax.text(ax.get_xlim()[0] + 0.3, -2.4, "", ha="left", va="bottom", fontsize=10)
+
+    def update(image):
+        k = int(min(max(image, 0), len(x) - 1))
+        img.set_data(x[k])
+        for text, value in zip(handles["values"], rms[k]):
+            text.set_text(f"rms {value:.2f}")
+        guess = int(guesses[k])
+        verdict.set_text(f"test image {k}: {names[y[k]]}; predicted {names[guess]} "
+                         f"({'right' if guess == y[k] else 'WRONG'})")
+
+    controls = {"image": W.IntSlider(value=0, min=0, max=len(x) - 1, description="test image")}
+    dynamic = [img, verdict, *handles["values"]]
+    return LiveView(fig, update, controls, title="CNN layers", dynamic=dynamic)
