@@ -2,7 +2,7 @@
 
     python scripts/build_site.py                        # every notebook into site/
     python scripts/build_site.py --check                # check site/ and exit non-zero on a fault
-    python scripts/build_site.py 00_start_here 04_backprop --out /tmp/site
+    python scripts/build_site.py 00_start_here 04_backprop --out build/site
 
 Each notebook of ``nnlib.course.NOTEBOOKS`` becomes ``NN_name.html`` with the outputs it
 was saved with (nothing is executed), converted by nbconvert's HTMLExporter (lab template)
