@@ -53,6 +53,40 @@ def test_mode_coverage_checks_its_input():
         gan_metrics.mode_coverage(np.zeros((10, 2)), min_share=2.0)
 
 
+def test_collapse_spot_tells_one_spot_from_a_spread_ring():
+    spot = gan_metrics.collapse_spot(ring_points([2], 500, jitter=0.05))
+    assert spot.share == 1.0 and spot.angle == pytest.approx(90.0, abs=2)
+    spread = gan_metrics.collapse_spot(ring_points(range(8), 100, jitter=0.05))
+    assert spread.share < 0.2
+    # angles are in [0, 360): the mode at 315 degrees is not reported as -45
+    assert gan_metrics.collapse_spot(ring_points([7], 100)).angle == pytest.approx(315.0)
+    with pytest.raises(ValueError, match="radius"):
+        gan_metrics.collapse_spot(np.zeros((4, 2)), radius=0)
+
+
+def test_spot_path_counts_collapsed_snapshots_sectors_and_jumps():
+    Spot = gan_metrics.Spot
+    hopping = [Spot(0.9, 0.0), Spot(0.95, 90.0), Spot(0.2, 180.0), Spot(0.9, 350.0),
+               Spot(0.9, 10.0), Spot(0.9, 100.0)]
+    path = gan_metrics.spot_path(hopping)
+    # collapsed: all but the 0.2 one; sectors of 45 degrees: 0 (0, 350, 10), 2 (90, 100)
+    assert path == gan_metrics.SpotPath(collapsed=5, sectors=2, jumps=2)
+    # 0 -> 90 jumps; 90 -> 180 and 180 -> 350 involve a spread snapshot; 350 -> 10 is 20
+    # degrees across 0, not 340; 10 -> 100 jumps
+    frozen = [Spot(0.99, 44.0)] * 10
+    assert gan_metrics.spot_path(frozen) == gan_metrics.SpotPath(10, 1, 0)
+    assert gan_metrics.spot_path([]) == gan_metrics.SpotPath(0, 0, 0)
+
+
+def test_angle_shares_sum_to_one_and_find_the_direction():
+    shares = gan_metrics.angle_shares(ring_points([0, 2], 100), bins=8)
+    # mode 0 sits at angle 0, on the edge of bin 0; jitter-free it lands in bin 0
+    assert shares.sum() == pytest.approx(1.0)
+    assert shares[0] == pytest.approx(0.5) and shares[2] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match=r"\(n, 2\)"):
+        gan_metrics.angle_shares(np.zeros(5))
+
+
 def test_digit_classifier_recognises_the_real_digits():
     from nnlib.data import load_digits
 

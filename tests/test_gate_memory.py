@@ -26,7 +26,7 @@ def test_theory_memory_is_the_steps_to_one_over_e():
     assert theory_memory(0.0) == pytest.approx(1 / np.log(2))
     # the course's start (forget bias 4) keeps a written value for about as long as the
     # recall task of notebook 09 is: within 10% of T = 60, about 1 / (1 - sigmoid(4)) steps
-    assert RECALL_RECIPE.lstm_forget_bias == 4.0
+    assert RECALL_RECIPE.gate_bias == 4.0
     assert abs(theory_memory(4.0) / RECALL_RECIPE.T - 1) < 0.1
     assert theory_memory(4.0) == pytest.approx(1 / (1 - _sigmoid(4.0)), rel=0.01)
 

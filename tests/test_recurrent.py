@@ -90,8 +90,25 @@ def test_only_the_gated_cells_with_an_open_gate_reach_the_first_input():
         rnn = input_gradients_through_time("rnn", seed=seed)
         closed = input_gradients_through_time("lstm", gate_bias=0.0, seed=seed)
         lstm = input_gradients_through_time("lstm", gate_bias=4.0, seed=seed)
-        gru = input_gradients_through_time("gru", gate_bias=3.0, seed=seed)
+        gru = input_gradients_through_time("gru", gate_bias=4.0, seed=seed)
         assert rnn.shape == (60,) and rnn[-1] > 0.1
         assert rnn[0] < 1e-12 and closed[0] < 1e-10  # vanished over 59 steps
         assert lstm[0] > 0.01  # still there: the cell path
         assert gru[0] > 1e6 * rnn[0]  # the update gate's direct path
+        assert gru[0] < lstm[0] / 10  # z near 1 also means writing little: 1 - z = 0.018
+
+
+def test_the_grus_best_update_bias_for_60_steps_is_near_ln_59_and_the_lstms_has_none():
+    # The GRU writes x_0 with weight 1 - z and keeps it with z per step: (1 - s) s^59 peaks at
+    # s = 59/60, b = ln 59 = 4.08. The LSTM's input gate is separate: more keeping only helps.
+    import numpy as np
+
+    from nnlib.models.recurrent import input_gradients_through_time
+
+    biases = np.arange(2.0, 6.01, 0.5)
+    for seed in range(3):
+        gru = [input_gradients_through_time("gru", gate_bias=b, seed=seed)[0] for b in biases]
+        lstm = [input_gradients_through_time("lstm", gate_bias=b, seed=seed)[0] for b in biases]
+        assert biases[int(np.argmax(gru))] == 4.0, (seed, gru)
+        assert np.all(np.diff(lstm) > 0), (seed, lstm)
+        assert max(gru) < min(lstm[4:]) / 10  # at its best, the GRU's is below the LSTM's

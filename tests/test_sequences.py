@@ -361,3 +361,15 @@ def test_encode_and_decode_digits():
         seq.encode("12a")
     with pytest.raises(ValueError, match="max_len"):
         seq.encode("123456", max_len=4)
+
+
+def test_counting_the_symbols_beats_chance_on_recall_but_only_a_little():
+    from nnlib.data.sequences import recall_counting_accuracy, recall_task
+
+    x, y = recall_task(20000, 60, 8, seed=0)
+    assert 0.17 < recall_counting_accuracy(x, y) < 0.22  # chance: 0.125
+    # a sequence of the answer only: counting is always right
+    x, y = recall_task(50, 2, 8, seed=0)  # the symbol and the query: nothing to confuse
+    assert recall_counting_accuracy(x, y) == 1.0
+    with pytest.raises(ValueError, match="n_symbols"):
+        recall_counting_accuracy(x[0], y)

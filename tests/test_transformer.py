@@ -145,3 +145,28 @@ def test_step_time_comparison_shape():
     assert times.lengths == (4, 8)
     assert len(times.transformer_ms) == len(times.lstm_ms) == 2
     assert all(t > 0 for t in times.transformer_ms + times.lstm_ms)
+
+
+def test_autograd_depth_counts_the_longest_chain_of_operations():
+    from nnlib.models.transformer import autograd_depth
+
+    x = torch.ones(3, requires_grad=True)
+    # sin <- add <- mul <- x's AccumulateGrad: four operations, one after another
+    assert autograd_depth(((x * 2) + 1).sin()) == 4
+    # two branches: the longer one counts
+    assert autograd_depth((x * 2).exp().sin() + x) == 5
+    with pytest.raises(ValueError, match="no autograd graph"):
+        autograd_depth(torch.ones(3))
+
+
+def test_the_lstm_chain_grows_with_the_length_and_the_transformers_with_its_layers():
+    from nnlib.models.transformer import operation_chains
+
+    chains = operation_chains(lengths=(4, 8, 16), width=16, layers=(1, 2, 3))
+    assert len(set(chains.transformer)) == 1
+    steps = [b - a for a, b in zip(chains.lstm, chains.lstm[1:])]
+    assert steps[1] == 2 * steps[0] > 0  # a fixed number of operations per position
+    by_layers = chains.transformer_by_layers
+    per_layer = [b - a for a, b in zip(by_layers, by_layers[1:])]
+    assert per_layer[0] == per_layer[1] > 0
+    assert chains.transformer_by_layers[0] == chains.transformer[0]

@@ -237,3 +237,24 @@ def test_the_digit_trainer_passes_its_controls_on_and_reports_divergence(digits)
     assert gan.diverged and digits.message.startswith("Diverged")
     digits.reset()
     assert digits.message == "" and digits.state.gan.steps == 0
+
+
+def test_the_digit_trainer_can_open_on_a_trained_gan_and_reset_to_a_fresh_one():
+    from nnlib.models.gan import digit_gan
+
+    trained = digit_gan(seed=1)
+    trained.train(12)
+    view = digit_trainer(start=trained)
+    view.render()
+    assert view.state.gan is trained and trained.steps == 12
+    assert view.state.judged_at == [12]  # judged where it stands
+    assert view.fig.axes[0].get_title().startswith("step 12:")
+    view.advance()
+    assert trained.steps > 12
+    view.reset()  # afterwards, a fresh GAN from the seed
+    assert view.state.gan is not trained and view.state.gan.steps == 0
+    import matplotlib.pyplot as plt
+
+    plt.close(view.fig)
+    with pytest.raises(ValueError, match="start must be a digit GAN"):
+        digit_trainer(start=object())

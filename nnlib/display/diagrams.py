@@ -321,7 +321,8 @@ def gru_cell(values=None):
     operator(ax, (3.45, y), "×")
     arrow(ax, (2.95, y), (3.23, y), color="black")
     arrow(ax, (3.45, bottom), (3.45, y - 0.22), color="black")
-    ax.text(3.5, -0.05, r"$h_{t-1}W_{hn}$", ha="left", va="center", fontsize=7.5, color=_GREY)
+    ax.text(3.5, -0.05, r"$h_{t-1}W_{hn}{+}b_{hn}$", ha="left", va="center", fontsize=7.5,
+            color=_GREY)
     arrow(ax, (3.67, y), (3.95, y), color="black")
     # z keeps z ⊙ h_{t-1} on the line and lets (1 - z) ⊙ n_t in
     arrow(ax, (1.2, y + 0.48), (1.2, top - 0.22), color="black")

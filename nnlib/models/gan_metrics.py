@@ -2,6 +2,9 @@
 
 * :func:`mode_coverage`: on the ring of 8 Gaussians (``nnlib.data.toy.toy_data("ring")``),
   how many modes receive a fair share of the samples, and how many samples are good;
+* :func:`collapse_spot` and :func:`spot_path`: whether the samples sit in one spot, where on
+  the ring it is, and, over a run, how far that spot wanders (the cycling of a collapsed
+  generator); :func:`angle_shares`, the share of samples in each direction from the centre;
 * :func:`digit_quality`: how many generated digits a small classifier trained on the
   real ones and on images that are not digits (:func:`digit_classifier`,
   :func:`not_digits`) recognises confidently as a digit, and how many classes they
@@ -18,7 +21,8 @@ from nnlib.checks import check_float, check_int
 from nnlib.data import load_digits
 from nnlib.data.toy import RING_MODES, RING_RADIUS, RING_STD
 
-__all__ = ["ModeCoverage", "mode_coverage", "not_digits", "digit_classifier", "DigitQuality",
+__all__ = ["ModeCoverage", "mode_coverage", "Spot", "collapse_spot", "SpotPath", "spot_path",
+           "angle_shares", "not_digits", "digit_classifier", "DigitQuality",
            "digit_quality", "NOT_A_DIGIT"]
 
 
@@ -51,9 +55,7 @@ def mode_coverage(samples, n_modes=RING_MODES, radius=RING_RADIUS, std=RING_STD,
     Returns:
         A ``ModeCoverage(covered, counts, quality)``.
     """
-    samples = np.asarray(samples, dtype=np.float64)
-    if samples.ndim != 2 or samples.shape[1] != 2 or len(samples) < 1:
-        raise ValueError(f"samples must have shape (n, 2), got {samples.shape}")
+    samples = _check_points(samples)
     n_modes = check_int("n_modes", n_modes, 1)
     radius = check_float("radius", radius, 0.0, strict=True)
     std = check_float("std", std, 0.0, strict=True)
@@ -67,6 +69,67 @@ def mode_coverage(samples, n_modes=RING_MODES, radius=RING_RADIUS, std=RING_STD,
     counts = np.bincount(nearest[good], minlength=n_modes)
     covered = int(np.sum(counts >= min_share * len(samples) / n_modes))
     return ModeCoverage(covered, counts, float(good.mean()))
+
+
+def _check_points(samples):
+    samples = np.asarray(samples, dtype=np.float64)
+    if samples.ndim != 2 or samples.shape[1] != 2 or len(samples) < 1:
+        raise ValueError(f"samples must have shape (n, 2), got {samples.shape}")
+    return samples
+
+
+class Spot(NamedTuple):
+    share: float  # share of the samples within `radius` of their median point
+    angle: float  # the median point's direction from the ring's centre, degrees in [0, 360)
+
+
+def collapse_spot(samples, radius=0.5) -> Spot:
+    """How much of a generator's output sits in one spot, and where that spot is.
+
+    ``share`` is the share of ``(n, 2)`` samples within ``radius`` of their median point
+    (coordinate-wise): near 1 for a collapsed generator, about 0.1 for samples spread
+    evenly over the ring of radius 2. ``angle`` is the median's direction, in degrees.
+    """
+    samples = _check_points(samples)
+    radius = check_float("radius", radius, 0.0, strict=True)
+    median = np.median(samples, axis=0)
+    share = float(np.mean(np.linalg.norm(samples - median, axis=1) < radius))
+    return Spot(share, float(np.degrees(np.arctan2(median[1], median[0])) % 360.0))
+
+
+class SpotPath(NamedTuple):
+    collapsed: int  # snapshots in which at least min_share of the samples sit in one spot
+    sectors: int  # of the n_modes equal sectors of the ring, those a collapsed spot visited
+    jumps: int  # consecutive collapsed snapshots whose spots are > min_degrees apart
+
+
+def spot_path(spots, min_share=0.5, min_degrees=30.0, n_modes=RING_MODES) -> SpotPath:
+    """Where a collapsed generator's spot went over a run: a list of :class:`Spot`, one per
+    snapshot (e.g. every 50 steps). A spot that keeps hopping round the ring (many jumps,
+    many sectors) is the cycling of mode collapse; a spot that stays is a frozen one."""
+    min_share = check_float("min_share", min_share, 0.0, strict=True)
+    min_degrees = check_float("min_degrees", min_degrees, 0.0)
+    n_modes = check_int("n_modes", n_modes, 1)
+    spots = [Spot(*spot) for spot in spots]
+    width = 360.0 / n_modes
+    sectors = {int(np.round(spot.angle / width)) % n_modes for spot in spots
+               if spot.share >= min_share}
+    jumps = 0
+    for before, after in zip(spots, spots[1:]):
+        turn = abs(before.angle - after.angle) % 360.0
+        if min(before.share, after.share) >= min_share and min(turn, 360.0 - turn) > min_degrees:
+            jumps += 1
+    return SpotPath(sum(spot.share >= min_share for spot in spots), len(sectors), jumps)
+
+
+def angle_shares(samples, bins=48) -> np.ndarray:
+    """``(bins,)``: the share of the samples in each of ``bins`` equal directions from the
+    centre, starting at angle 0 (the positive x axis) and going anticlockwise."""
+    samples = _check_points(samples)
+    bins = check_int("bins", bins, 1)
+    angles = np.arctan2(samples[:, 1], samples[:, 0]) % (2 * np.pi)
+    index = np.minimum((angles / (2 * np.pi) * bins).astype(int), bins - 1)
+    return np.bincount(index, minlength=bins) / len(samples)
 
 
 _CLASSIFIERS = {}

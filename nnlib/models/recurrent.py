@@ -32,8 +32,8 @@ def build_sequence_classifier(cell, input_size, hidden, classes, gate_bias=None,
     Args:
         cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
         input_size, hidden, classes: ``D``, ``H`` and ``K``.
-        gate_bias: the LSTM's forget-gate (or GRU's update-gate) bias at the start; 3
-            gives ``sigmoid(3) = 0.95``: the cell keeps 95% of its memory per step.
+        gate_bias: the LSTM's forget-gate (or GRU's update-gate) bias at the start; 4
+            gives ``sigmoid(4) = 0.98``: the cell keeps 98% of its memory per step.
             ``None`` keeps torch's default (small random values around 0); a number
             sets the whole block to exactly that value.
         seed: seeds the initial weights.
@@ -71,14 +71,15 @@ class RecallRecipe(NamedTuple):
     steps: int  # optimizer steps, each on a fresh batch
     batch_size: int
     lr: float  # Adam, one-cycle peak
-    lstm_forget_bias: float  # sigmoid(4) = 0.98: the cell keeps 98% of its memory per step
-    gru_update_bias: float  # sigmoid(3) = 0.95: z near 1 keeps the old state, writes little new
+    gate_bias: float  # the LSTM's forget gate and the GRU's update gate, both: sigmoid(4) = 0.98,
+    # keep 98% per step. The same start for both cells; for the GRU, whose update gate also sets
+    # how little it writes (1 - z), 4 is near the best start over T = 60 steps (ln 59 = 4.08)
     clip_grad_norm: float
     stop_loss: float  # stop early once the training loss is below this: solved
 
 
 RECALL_RECIPE = RecallRecipe(T=60, n_symbols=8, hidden=48, steps=900, batch_size=64, lr=3e-3,
-                             lstm_forget_bias=4.0, gru_update_bias=3.0,
+                             gate_bias=4.0,
                              clip_grad_norm=1.0, stop_loss=0.01)
 
 
@@ -150,8 +151,7 @@ def fit_recall(cell, seed=0, recipe=RECALL_RECIPE, gate_bias=None, progress=None
     from nnlib.models.training import accuracy, train_classifier
 
     check_cell(cell)
-    recipe_bias = {"rnn": None, "lstm": recipe.lstm_forget_bias, "gru": recipe.gru_update_bias}
-    bias = recipe_bias[cell] if gate_bias is None else gate_bias
+    bias = recipe.gate_bias if gate_bias is None else gate_bias
     D = recipe.n_symbols + 1
     model = build_sequence_classifier(cell, D, recipe.hidden, recipe.n_symbols,
                                       gate_bias=None if cell == "rnn" else bias, seed=seed)

@@ -14,7 +14,10 @@ the same computation is a torch module that trains:
   ``nnlib.models.seq2seq``, its task in ``nnlib.data.sequences``.
 * ``step_time_comparison()``: the time of one training step of a transformer and
   of an LSTM as the sequence grows: the LSTM must walk its steps one after another,
-  the transformer computes every position at once.
+  the transformer computes every position at once. ``operation_chains()`` counts
+  that without a clock: the longest chain of operations that must run one after
+  another (``autograd_depth``), which grows with ``T`` for the LSTM and not at all
+  for the transformer.
 
 Masks are boolean and True means "may attend", as in ``nnlib.attention`` and
 ``torch.nn.functional.scaled_dot_product_attention``. Token embeddings are *not*
@@ -38,7 +41,8 @@ from nnlib.attention import causal_mask, sinusoidal_positional_encoding
 from nnlib.models.convert import to_numpy
 from nnlib.models.training import resolve_device
 
-__all__ = ["MultiHeadAttention", "EncoderBlock", "DecoderBlock", "CharTransformer",
+__all__ = ["autograd_depth", "OperationChains", "operation_chains", "MultiHeadAttention",
+           "EncoderBlock", "DecoderBlock", "CharTransformer",
            "CharTransformerRecipe", "CHAR_TRANSFORMER_RECIPE", "fit_char_transformer",
            "StepTimes", "step_time_comparison", "positions", "as_ids_tensor",
            "block_widths"]
@@ -370,6 +374,84 @@ def step_time_comparison(lengths=(32, 64, 128, 256, 512), width=64, batch=16, ro
         torch.set_num_threads(previous_threads)
     return StepTimes(lengths, [best["transformer"][T] for T in lengths],
                      [best["lstm"][T] for T in lengths])
+
+
+def autograd_depth(output):
+    """The longest chain of operations in ``output``'s autograd graph (torch).
+
+    Each node of the graph is one operation (a matrix product, an addition, a
+    sigmoid, ...); an operation must wait for the operations its inputs come from.
+    The depth is the number of operations on the longest such chain: what must run one
+    after another however many arithmetic units work in parallel. The backward pass
+    walks the same chain in reverse. Counted without a clock, so it is the same on every
+    machine.
+    """
+    if not isinstance(output, torch.Tensor) or output.grad_fn is None:
+        raise ValueError("output must be a tensor computed from parameters that require "
+                         "gradients (it has no autograd graph)")
+    depth = {}
+    stack = [(output.grad_fn, False)]
+    while stack:  # iterative post-order: a 512-step LSTM is deeper than Python's recursion
+        node, children_done = stack.pop()
+        if node in depth:
+            continue
+        children = [child for child, _ in node.next_functions if child is not None]
+        if children_done:
+            depth[node] = 1 + max((depth[child] for child in children), default=0)
+        else:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if child not in depth)
+    return depth[output.grad_fn]
+
+
+class OperationChains(NamedTuple):
+    lengths: tuple
+    transformer: list  # autograd_depth of a CharTransformer's logits, one per length
+    lstm: list  # the same for an LSTM, unrolled one step at a time
+    layers: tuple  # the transformer's layer counts in transformer_by_layers
+    transformer_by_layers: list  # its depth at lengths[0] for each layer count
+
+
+def operation_chains(lengths=(32, 64, 128, 256, 512), width=64, layers=(1, 2, 3), seed=0):
+    """How many operations must run one after another for a forward pass, by length.
+
+    A ``CharTransformer(d_model=width, n_layers=1)`` (causal, as in
+    :func:`step_time_comparison`), and an embedding, an ``nn.LSTMCell(width, width)``
+    stepped over the ``T`` positions (the arithmetic of ``nn.LSTM``, written as the loop
+    it is) and a dense layer. Returns the :func:`autograd_depth` of each model's logits
+    for a batch of 2 windows of each length, and the transformer's for each layer count in
+    ``layers``. Expect the LSTM's to grow by a fixed number of operations per position and
+    the transformer's to stay the same at every length, growing only with its layers.
+    """
+    lengths = tuple(int(t) for t in lengths)
+    V = 64
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    embed, cell, out = nn.Embedding(V, width), nn.LSTMCell(width, width), nn.Linear(width, V)
+
+    def lstm_logits(ids):
+        x = embed(ids)  # (B, T, E)
+        h = c = torch.zeros(len(ids), width)
+        states = []
+        for t in range(ids.shape[1]):  # each step needs the previous step's h and c
+            h, c = cell(x[:, t], (h, c))
+            states.append(h)
+        return out(torch.stack(states, dim=1))
+
+    def transformer(n_layers):
+        return CharTransformer(V, d_model=width, n_heads=4, n_layers=n_layers, d_ff=2 * width,
+                               context=max(lengths), seed=seed)
+
+    one_layer = transformer(1)
+    chains = {"transformer": [], "lstm": []}
+    for T in lengths:
+        ids = torch.randint(0, V, (2, T), generator=generator)
+        chains["transformer"].append(autograd_depth(one_layer(ids)))
+        chains["lstm"].append(autograd_depth(lstm_logits(ids)))
+    ids = torch.randint(0, V, (2, lengths[0]), generator=generator)
+    by_layers = [autograd_depth(transformer(n)(ids)) for n in layers]
+    return OperationChains(lengths, chains["transformer"], chains["lstm"], tuple(layers),
+                           by_layers)
 
 
 def block_widths(block):

@@ -158,8 +158,10 @@ def kernel_explorer():
                 cell_text[i][j].set_text(f"{w[i, j]:.3g}")
                 cell_text[i][j].set_color("white" if abs(w[i, j]) > 0.6 * scale else "black")
         out_im.set_data(out)
-        out_im.set_extent((-0.5, size - 0.5, size - 0.5, -0.5))
-        ax_out.set(xlim=(-0.5, size - 0.5), ylim=(size - 0.5, -0.5))
+        # drawn at the input's scale (one cell per pixel), from under the centre of the first
+        # kernel position: the output never looks larger than the input
+        out_im.set_extent((offset + 0.5, offset + 0.5 + size, offset + 0.5 + size, offset + 0.5))
+        ax_out.set(xlim=lim, ylim=lim[::-1])
         vmax = max(np.abs(out).max(), 1e-9)
         out_im.set_clim(-vmax, vmax)
         out_title.set_text(f"output {size}×{size} (stride {stride})")

@@ -13,8 +13,8 @@
 
 The learning rates, the discriminator steps per generator step and the loss act
 from the next step on; the noise dimension, the data set and the seed start
-afresh. A preset fills the controls in one go ("mode collapse" shows the
-generator settling on a few modes).
+afresh. A preset fills the controls in one go ("mode collapse" shows every
+sample in one spot that hops round the ring).
 
 ``digit_trainer`` trains the 64-pixel digit GAN of ``nnlib.models.gan`` live and shows a
 grid of its samples from fixed noise, its losses and how often a classifier
@@ -360,9 +360,13 @@ def _mosaic(images, rows, columns, gap=1):
     return canvas
 
 
-def digit_trainer(seed=0):
+def digit_trainer(seed=0, start=None):
     """The digit GAN of ``nnlib.models.gan`` (``DIGIT_SETTINGS``, a sigmoid generator on the 8 x 8
     digits of ``load_digits``), training as you watch.
+
+    ``start``: a digit GAN to continue from (e.g. ``fit_digit_gan``'s, so that the view opens
+    on a trained state); reset, or a new seed, starts a fresh one. ``None``: fresh from the
+    start.
 
     Left, 36 samples from fixed noise; right, the losses, and how many of 256 samples
     ``nnlib.models.gan_metrics.digit_classifier`` (ten digits and a "not a digit" class)
@@ -380,6 +384,10 @@ def digit_trainer(seed=0):
     from nnlib.models.gan import DIGIT_SETTINGS, digit_gan
     from nnlib.models.gan_metrics import digit_classifier, digit_quality
 
+    if start is not None and not (getattr(start, "output", None) == "sigmoid"
+                                  and getattr(start, "dim", None) == 64):
+        raise ValueError("start must be a digit GAN (nnlib.models.gan.digit_gan or "
+                         f"fit_digit_gan), got {type(start).__name__}")
     classifier = digit_classifier()  # trained once per process (about a second)
 
     fig, ax_grid, ax_loss, ax_quality = _figure((11.5, 5.2), (1.0, 1.25))
@@ -392,10 +400,11 @@ def digit_trainer(seed=0):
     ax_grid.grid(False)
     loss_lines = _loss_axes(ax_loss)
     quality_lines = {
-        "confident": ax_quality.plot([], [], color=PALETTE["blue"], lw=1.8,
-                                     label="samples confidently a digit")[0],
-        "classes": ax_quality.plot([], [], color=PALETTE["orange"], lw=1.8,
-                                   label="classes present (10 classes = 100%)")[0],
+        # the last point marked: the current value shows even before there is a curve
+        "confident": ax_quality.plot([], [], color=PALETTE["blue"], lw=1.8, marker="o", ms=5,
+                                     markevery=[-1], label="samples confidently a digit")[0],
+        "classes": ax_quality.plot([], [], color=PALETTE["orange"], lw=1.8, marker="o", ms=5,
+                                   markevery=[-1], label="classes present (10 classes = 100%)")[0],
     }
     ax_quality.set(xlim=(0, FIRST_X_LIMIT), ylim=(0, 130), yticks=[0, 25, 50, 75, 100],
                    xlabel="generator step", ylabel="share (%)",
@@ -412,7 +421,7 @@ def digit_trainer(seed=0):
         "seed": W.IntSlider(value=seed, min=0, max=9, description="seed", style=style,
                             layout=W.Layout(width="230px")),
     }
-    state = SimpleNamespace(gan=None, judged_at=[], confident=[], classes=[])
+    state = SimpleNamespace(gan=None, judged_at=[], confident=[], classes=[], start=start)
 
     def judge():
         gan = state.gan
@@ -428,7 +437,11 @@ def digit_trainer(seed=0):
     def reset(lr_g, lr_d, d_steps, seed, **_):
         # as nnlib.models.gan.fit_digit_gan builds it, so that stepping it here trains the same GAN
         settings = DIGIT_SETTINGS._replace(lr_g=lr_g, lr_d=lr_d, d_steps=d_steps)
-        state.gan = digit_gan(seed, settings, device=DEVICE)
+        if state.start is not None:  # the first reset continues the given GAN, once
+            state.gan, state.start = state.start, None
+            _set_learning(state.gan, lr_g=lr_g, lr_d=lr_d, d_steps=d_steps)
+        else:
+            state.gan = digit_gan(seed, settings, device=DEVICE)
         state.judged_at, state.confident, state.classes = [], [], []
         judge()
 
