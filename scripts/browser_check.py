@@ -18,7 +18,12 @@ traceback or stderr output, and on a control that does not change its view.
 It also measures what a learner feels: for each view, the time from a key press
 on the slider to the new image in the page (the kernel's update and draw, the
 trip through the websocket, and the browser's decoding), over several single
-presses, and prints a table with the median next to the headless budget.
+presses. The first press, right after Run All, is reported on its own (the
+*first touch*, budget 250 ms); the median of the later ones against the 100 ms
+budget of a live view. It prints both in a table and writes them to
+artifacts/browser/latencies.json, which ``make bench`` prints. Only a gross
+regression fails the run (over 3 times either budget): a shared machine is too
+noisy for the budgets themselves, which ``make bench`` judges.
 Screenshots go to artifacts/browser/ (git-ignored). The server is stopped by its
 process group, whatever happens. Two browsers, each with its own JupyterLab
 workspace and kernel (one BLAS thread each), take notebooks from one queue, so
@@ -62,9 +67,12 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "browser"
+LATENCIES = SHOTS / "latencies.json"  # the last run's table, for make bench
 TOKEN = "course-browser-check"
 VIEW = ".widget-vbox:has(> img.widget-image)"
 PRESSES = 5  # single key presses timed per view
+FIRST_TOUCH_MS, LATER_MS = 250.0, 100.0  # budgets: the first press after Run All, the others
+GROSS = 3.0  # a run fails only beyond GROSS times a budget (a shared machine is noisy)
 # Browsers (each with its own kernel) running notebooks side by side. Two on two cores
 # take about two thirds of the time of one; the latencies it prints are then those of a
 # busy machine. BROWSER_JOBS=1 gives the quiet figures, one notebook at a time.
@@ -259,9 +267,10 @@ def open_and_run(page, port, name, log, workspace):
 def check_notebook(page, port, name, latencies, log=print, workspace="default"):
     """Run one notebook and exercise its views; returns a list of problems (empty = fine).
 
-    Appends ``(notebook, view, median ms, frames per second or None)`` to ``latencies``
-    and reports each view through ``log``. Each browser gets its own JupyterLab
-    ``workspace``, so that two of them never restore each other's tabs.
+    Appends ``(notebook, view, first touch ms, median ms of the later presses, frames
+    per second or None)`` to ``latencies`` and reports each view through ``log``. Each
+    browser gets its own JupyterLab ``workspace``, so that two of them never restore each
+    other's tabs.
     """
     problems = []
     open_and_run(page, port, name, log, workspace)
@@ -272,7 +281,7 @@ def check_notebook(page, port, name, latencies, log=print, workspace="default"):
         image = view.locator("img.widget-image").first
         sliders, menus = view.locator(".noUi-handle"), view.locator("select")
         before, start = image.get_attribute("src"), time.perf_counter()
-        median_ms, rate = None, None
+        first_ms, median_ms, rate = None, None, None
         if sliders.count():
             handle = sliders.first
             low = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemin")
@@ -281,9 +290,10 @@ def check_notebook(page, port, name, latencies, log=print, workspace="default"):
             what = "slider"
             try:
                 times = timed_presses(page, handle, image, key)
-                median_ms = sorted(times)[len(times) // 2]
-                log(f"  view {i}: each slider step changed the image; median "
-                    f"{median_ms:.0f} ms from key press to new image")
+                first_ms, later = times[0], sorted(times[1:])
+                median_ms = later[len(later) // 2]
+                log(f"  view {i}: each slider step changed the image; from key press to new "
+                    f"image {first_ms:.0f} ms the first time, then a median of {median_ms:.0f} ms")
             except Exception:
                 problems.append(f"view {i}: moving its slider did not change the image")
         elif menus.count():
@@ -292,8 +302,8 @@ def check_notebook(page, port, name, latencies, log=print, workspace="default"):
             what = "menu"
             try:
                 wait_for_new_image(page, image, before)
-                median_ms = (time.perf_counter() - start) * 1000
-                log(f"  view {i}: the menu changed the image in {median_ms:.0f} ms")
+                first_ms = (time.perf_counter() - start) * 1000
+                log(f"  view {i}: the menu changed the image in {first_ms:.0f} ms")
             except Exception:
                 problems.append(f"view {i}: choosing another option of its {what} did not "
                                 f"change the image")
@@ -310,7 +320,12 @@ def check_notebook(page, port, name, latencies, log=print, workspace="default"):
             log(f"  view {i}: playing gave {rate:.1f} frames per second")
             if frames == 0:
                 problems.append(f"view {i}: play did not animate the view")
-        latencies.append((Path(name).stem, i, median_ms, rate))
+        latencies.append((Path(name).stem, i, first_ms, median_ms, rate))
+        for ms, budget, what in ((first_ms, FIRST_TOUCH_MS, "first touch"),
+                                 (median_ms, LATER_MS, "later presses' median")):
+            if ms is not None and ms > GROSS * budget:
+                problems.append(f"view {i}: {what} {ms:.0f} ms, over {GROSS:g} times its "
+                                f"{budget:.0f} ms budget")
         image.scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"{Path(name).stem}_view{i}.png"))
     if page.locator("text=Error displaying widget").count():
@@ -410,16 +425,30 @@ def check_dark_theme(page, log=print, single_thread=False):
             stop_server(server)
 
 
+def latency_rows(latencies):
+    """Table rows, each value against its budget: first touch, later presses, play rate."""
+    def cell(ms, budget):
+        return "-" if ms is None else f"{ms:.0f}" + (" (over)" if ms > budget else "")
+
+    return [(nb, str(view), cell(first, FIRST_TOUCH_MS), cell(later, LATER_MS),
+             "-" if rate is None else f"{rate:.1f}") for nb, view, first, later, rate in latencies]
+
+
+LATENCY_HEADER = ("notebook", "view", f"first touch ms (<= {FIRST_TOUCH_MS:.0f})",
+                  f"later presses, median ms (<= {LATER_MS:.0f})", "frames/s when playing")
+
+
 def print_latencies(latencies):
-    """What a learner feels, per view: key press (or menu choice) to new image, and play rate."""
-    rows = [(nb, str(view), "-" if ms is None else f"{ms:.0f}",
-             "-" if rate is None else f"{rate:.1f}") for nb, view, ms, rate in latencies]
-    header = ("notebook", "view", "press to image, median ms", "frames/s when playing")
-    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(4)]
+    """What a learner feels, per view: key press (or menu choice) to new image, and play rate;
+    also written to ``LATENCIES`` for ``make bench``."""
+    rows = latency_rows(latencies)
+    widths = [max(len(r[k]) for r in [LATENCY_HEADER, *rows]) for k in range(len(LATENCY_HEADER))]
     print()
-    for row in [header, tuple("-" * w for w in widths), *rows]:
+    for row in [LATENCY_HEADER, tuple("-" * w for w in widths), *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
     print()
+    LATENCIES.write_text(json.dumps({"measured": time.strftime("%Y-%m-%d %H:%M"),
+                                     "latencies": latencies}, indent=1))
 
 
 def run_browser(chromium, port, queue, latencies, failures, lock, workspace, delay=0.0,

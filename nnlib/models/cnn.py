@@ -134,8 +134,8 @@ class Recipe(NamedTuple):
 
 
 RECIPES = {
-    "mnist": Recipe(epochs=10, batch_size=128, lr=4e-3, flip=False),
-    "fashion_mnist": Recipe(epochs=10, batch_size=128, lr=4e-3, flip=True),
+    "mnist": Recipe(epochs=7, batch_size=128, lr=4e-3, flip=False),
+    "fashion_mnist": Recipe(epochs=7, batch_size=128, lr=4e-3, flip=True),
 }
 
 
