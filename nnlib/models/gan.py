@@ -81,10 +81,11 @@ def _check_settings(settings) -> GANSettings:
 # constant-rate first half, a snapshot every 50 steps: 14-21 of 25 snapshots collapsed, the
 # spot in 6-8 of the 8 sectors of the ring, 11-18 jumps of more than 30 degrees); it keeps
 # hopping while the rates are annealed and ends wherever it is (93-99% of the samples within
-# 0.5 of their median, 0 or 1 mode covered). The minimax loss, with otherwise well-tuned
-# settings, trains about as well as the non-saturating one on the ring (6-8 modes, seeds
-# 0-2): the discriminator never rejects the fakes confidently enough here for its gradient
-# to vanish.
+# 0.5 of their median, 0 or 1 mode covered; 85-99% with two threads and older instruction
+# sets, whose different round-off sends the chaotic game elsewhere). The minimax loss, with
+# otherwise well-tuned settings, trains about as well as the non-saturating one on the ring
+# (6-8 modes, seeds 0-2): the discriminator never rejects the fakes confidently enough here
+# for its gradient to vanish.
 PRESETS = {
     "well tuned": GANSettings(lr_g=1e-3, lr_d=1e-3, d_steps=1, loss="non-saturating",
                               noise_dim=2, hidden=64, batch_size=256),
