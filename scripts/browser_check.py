@@ -22,7 +22,7 @@ presses. The first press, right after Run All, is reported on its own (the
 *first touch*, budget 250 ms); the median of the later ones against the 100 ms
 budget of a live view. It prints both in a table and writes them to
 artifacts/browser/latencies.json, which ``make bench`` prints. Only a gross
-regression fails the run (over 3 times either budget): a shared machine is too
+regression fails the run (over 4 times either budget): a shared machine is too
 noisy for the budgets themselves, which ``make bench`` judges.
 Screenshots go to artifacts/browser/ (git-ignored). The server is stopped by its
 process group, whatever happens. Two browsers, each with its own JupyterLab
@@ -72,7 +72,8 @@ TOKEN = "course-browser-check"
 VIEW = ".widget-vbox:has(> img.widget-image)"
 PRESSES = 5  # single key presses timed per view
 FIRST_TOUCH_MS, LATER_MS = 250.0, 100.0  # budgets: the first press after Run All, the others
-GROSS = 3.0  # a run fails only beyond GROSS times a budget (a shared machine is noisy)
+GROSS = 4.0  # a run fails only beyond GROSS times a budget: in `make test` two browsers share
+# two cores, which inflates the times up to about 3x (the GAN lab: 279 ms there, 60-81 alone)
 # Browsers (each with its own kernel) running notebooks side by side. Two on two cores
 # take about two thirds of the time of one; the latencies it prints are then those of a
 # busy machine. BROWSER_JOBS=1 gives the quiet figures, one notebook at a time.
