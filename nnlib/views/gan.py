@@ -13,8 +13,8 @@
 
 The learning rates, the discriminator steps per generator step and the loss act
 from the next step on; the noise dimension, the data set and the seed start
-afresh. A preset fills the controls in one go ("mode collapse" shows every
-sample in one spot that hops round the ring).
+afresh. A preset fills the controls in one go ("mode collapse" shows most
+samples in one spot that hops round the ring).
 
 ``digit_trainer`` trains the 64-pixel digit GAN of ``nnlib.models.gan`` live and shows a
 grid of its samples from fixed noise, its losses and how often a classifier
