@@ -39,3 +39,17 @@ def test_the_browser_table_is_saved_and_the_benchmark_prints_it(browser_check, c
     browser_check.LATENCIES.unlink()
     assert benchmark.print_browser_latencies() is True  # nothing measured yet is no failure
     assert "no browser measurements yet" in capsys.readouterr().out
+
+
+def test_the_kernel_table_judges_every_thread_and_prints_one_thread_beside(monkeypatch, capsys):
+    benchmark = load_script("benchmark")
+    every = {"attention": ("shape", [5.0, 2.5]), "conv2d": ("shape", [3.0, 30.0, 2.0])}
+    one = {"attention": ("shape", [5.0, 5.0]), "conv2d": ("shape", [3.0, 30.0, 3.0])}
+    monkeypatch.setattr(benchmark, "kernel_medians", lambda: every)
+    monkeypatch.setattr(benchmark, "one_thread_medians", lambda: one)
+    assert benchmark.bench_kernels() is True  # 2.0 and 1.5, each within its budget of 2
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[2:]}
+    assert rows["attention"][2:5] == ["5.00", "2.50", "2.00"] and rows["attention"][5] == "1.00"
+    assert rows["conv2d"][4:8] == ["1.50", "1.00", "30.0", "15.0"]
+    every["attention"] = ("shape", [5.5, 2.5])  # 2.2: over
+    assert benchmark.bench_kernels() is False
