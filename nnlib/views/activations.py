@@ -1,5 +1,7 @@
 """Live views for the activations notebook: one function and its derivative; a deep stack."""
 
+import functools
+
 import numpy as np
 
 from nnlib.activations import ACTIVATIONS
@@ -78,6 +80,17 @@ def _log_histograms(arrays):
     return rows
 
 
+@functools.cache
+def _depth_stats(depth, activation, init):
+    """What ``depth_explorer`` draws for one setting: the two panels' histograms, and each
+    layer's activation RMS and weight-gradient norm (a setting met again only draws)."""
+    stats = signal_propagation(depth, 128, activation, init, batch=64, seed=0)
+    histograms = (_log_histograms(stats.activations), _log_histograms(stats.weight_grads))
+    rms = [float(np.sqrt(np.mean(h**2))) for h in stats.activations]
+    norms = [float(np.linalg.norm(g)) for g in stats.weight_grads]
+    return histograms, rms, norms
+
+
 def depth_explorer():
     """Per-layer distributions of activations and weight gradients in a deep stack.
 
@@ -112,12 +125,10 @@ def depth_explorer():
                            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "0.7"})
 
     def update(depth, activation, init):
-        stats = signal_propagation(depth, 128, activation, init, batch=64, seed=0)
-        images[0].set_data(_log_histograms(stats.activations))
-        images[1].set_data(_log_histograms(stats.weight_grads))
+        histograms, rms, norms = _depth_stats(depth, activation, init)
+        images[0].set_data(histograms[0])
+        images[1].set_data(histograms[1])
         layers = np.arange(1, depth + 1)
-        rms = [float(np.sqrt(np.mean(h**2))) for h in stats.activations]
-        norms = [float(np.linalg.norm(g)) for g in stats.weight_grads]
         h_line.set_data(layers, np.maximum(rms, 1e-30))
         g_line.set_data(layers, np.maximum(norms, 1e-30))
         if not np.all(np.isfinite(norms + rms)):
@@ -139,4 +150,5 @@ def depth_explorer():
         "init": W.Dropdown(options=INIT_SCHEMES, value="small", description="init"),
     }
     dynamic = [*images, h_line, g_line, ratio_text]
-    return LiveView(fig, update, controls, title="depth and initialization", dynamic=dynamic)
+    return LiveView(fig, update, controls, title="depth and initialization", dynamic=dynamic,
+                    image_format="jpeg")
