@@ -94,8 +94,8 @@ def kernel_explorer():
     lim = (-_MAX_PADDING - 0.5, 28 + _MAX_PADDING - 0.5)
     padded_im = ax_in.imshow(np.zeros((28, 28)), cmap="gray_r", vmin=0, vmax=1,
                              interpolation="nearest")
-    ax_in.add_patch(Rectangle((-0.5, -0.5), 28, 28, fill=False, ec=PALETTE["sky"], lw=1.5,
-                              ls="--"))
+    image_frame = ax_in.add_patch(Rectangle((-0.5, -0.5), 28, 28, fill=False,
+                                            ec=PALETTE["sky"], lw=1.5, ls="--"))
     pad_frame = Rectangle((-0.5, -0.5), 28, 28, fill=False, ec="0.45", lw=1)
     ax_in.add_patch(pad_frame)
     windows = [Rectangle((0, 0), 3, 3, fill=False, ec=color, lw=2)
@@ -192,10 +192,12 @@ def kernel_explorer():
                      layout=W.Layout(grid_template_columns="repeat(3, 66px)"))
     box = W.HBox([W.VBox([preset, controls["image"], controls["stride"], controls["padding"]]),
                   W.VBox([W.HTML("<b>kernel</b> (type any numbers)"), grid])])
-    dynamic = [kernel_im, *[t for row in cell_text for t in row], out_im, formula]
+    # Everything the controls move is redrawn over a saved copy of the rest (axes are off,
+    # so nothing else changes): a stride or padding step costs what a kernel cell does.
+    dynamic = [padded_im, image_frame, pad_frame, *windows, *unseen, in_title, kernel_im,
+               *[t for row in cell_text for t in row], out_im, out_title, formula]
     view = LiveView(fig, update, controls, title="kernel explorer", dynamic=dynamic,
-                    static_controls=("stride", "padding", "image"), extra_widgets=[preset],
-                    control_box=box)
+                    extra_widgets=[preset], control_box=box, image_format="jpeg")
 
     applying = []  # non-empty while a preset fills the cells
 
