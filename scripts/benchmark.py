@@ -4,10 +4,11 @@
     python scripts/benchmark.py --views     # live views only
     python scripts/benchmark.py --kernels   # numpy kernels vs torch only
 
-Notebooks: each runs in a fresh kernel (one BLAS thread, as in CI); one row per
-notebook with the wall seconds (kernel start to last cell) and the kernel's peak
-resident memory, against the budget a learner should feel: 30 s and 1 GB on a
-2-core laptop. Views: every registered live view (``nnlib.views.VIEWS``) is
+Notebooks: each runs in a fresh kernel with the machine's default threads, as a learner's
+Jupyter runs it (`make execute` and CI's nbval run one thread, and 07 then takes about a
+third longer); one row per notebook with the wall seconds (kernel start to last cell) and
+the kernel's peak resident memory, against the budget a learner should feel: 30 s and
+1 GB on a 2-core laptop. Views: every registered live view (``nnlib.views.VIEWS``) is
 rendered headless over a sweep of its controls' extremes (median and 95th
 percentile against the 100 ms budget), every animated trainer plays a few dozen
 ticks (updates per second against the budget of 10), and the browser's own

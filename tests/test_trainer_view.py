@@ -335,3 +335,16 @@ def test_each_named_run_keeps_one_colour_for_all_its_metrics(in_kernel):
     assert lines["RNN train loss"].get_color() == lines["RNN validation loss"].get_color()
     assert lines["RNN train loss"].get_color() != lines["LSTM train loss"].get_color()
     assert lines["LSTM validation loss"].get_linestyle() == "--"
+
+
+def test_a_run_that_stopped_early_ends_the_final_chart_at_its_last_step(in_kernel):
+    monitor = TrainingMonitor(total=300, every_seconds=0.0)
+    for epoch in range(1, 23):  # early stopping at epoch 22 of 300
+        monitor.update(epoch, **{"train loss": 1 / epoch, "validation loss": 0.5})
+        assert monitor._ax.get_xlim() == (0, 300)  # while training: the whole budget
+    monitor.update(22.5, **{"final test loss": 0.6})  # one point, not hidden under the curves
+    monitor.finish()
+    assert monitor._ax.get_xlim() == (0, 22.5)
+    lone = next(line for line in monitor._ax.get_lines() if line.get_label() == "final test loss")
+    assert lone.get_markersize() > 3 and lone.get_zorder() > 2
+    assert all(float(t).is_integer() for t in monitor._ax.get_xticks())  # epochs: whole ticks

@@ -490,6 +490,8 @@ class TrainingMonitor:
     def _redraw(self):
         if not self._handle and self._handle is not None:
             return  # not in a kernel: nothing to draw
+        from matplotlib.ticker import MaxNLocator
+
         from nnlib.display.plotting import COLORS, new_figure
 
         start = time.perf_counter()
@@ -502,10 +504,17 @@ class TrainingMonitor:
         for name, values in self.history.items():
             run = self._run_of.get(name, name)
             nth = per_run[run] = per_run.get(run, -1) + 1
+            few = len(values) <= 3  # a lone validation point: large, over the other curves
             ax.plot(self.positions[name], values, color=COLORS[runs.index(run) % len(COLORS)],
                     ls=("-", "--", ":")[nth % 3], lw=2, label=name,
-                    marker="o" if len(values) < 30 else None, ms=3)
-        ax.set(xlabel=self.xlabel, ylabel=self.ylabel, xlim=(0, max(self.total, 1)))
+                    marker="o" if len(values) < 30 else None, ms=7 if few else 3,
+                    zorder=3 if few else 2, markeredgecolor="white" if few else None)
+        # while training the axis spans the whole budget; a run that stopped early ends
+        # the final chart at its last step, so that its curves are not squeezed to the left
+        finished = self._finished_at == len(self.steps) and self.steps
+        end = min(max(self.steps), self.total) if finished else self.total
+        ax.set(xlabel=self.xlabel, ylabel=self.ylabel, xlim=(0, max(end, 1)))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs, steps, seeds
         if self.log_y:
             ax.set_yscale("log")
         if self.history:
