@@ -81,8 +81,9 @@ def masked_softmax(scores, axis=-1):
     weights = scores - top  # subtract the max: exp never overflows
     np.exp(weights, out=weights)  # in place: each new array of this size costs page faults
     total = weights.sum(axis=axis, keepdims=True)
-    # a fully masked row is all zeros already (exp(-inf) = 0) and stays so
-    return np.divide(weights, total, out=weights, where=total > 0)
+    # a fully masked row is all zeros already (exp(-inf) = 0) and stays so; a row with a
+    # NaN score becomes all NaN, as in torch's softmax
+    return np.divide(weights, total, out=weights, where=total != 0)
 
 
 def attention_scores(q, k, mask=None, scale=None):
