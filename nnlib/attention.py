@@ -70,19 +70,20 @@ class AttentionCache(NamedTuple):
 def masked_softmax(scores, axis=-1):
     """``softmax(scores)`` along ``axis``, where ``-inf`` marks a masked entry.
 
-    Each row is shifted by its own largest finite score before ``exp`` (so it never
+    Each row is shifted by its own largest score before ``exp`` (so it never
     overflows), and a row whose every entry is ``-inf`` (every key masked) gives
-    weights of zero, not NaN, as torch's attention does. ``nnlib.activations.softmax``
+    weights of zero, not NaN, as torch's attention does. A row with a NaN or a ``+inf``
+    score gives NaN everywhere, as torch's softmax does. ``nnlib.activations.softmax``
     is the plain softmax; this one is attention's.
     """
     scores = as_float_array(scores, "scores")
     top = np.max(scores, axis=axis, keepdims=True)
-    top[~np.isfinite(top)] = 0.0  # a fully masked row: every score is -inf
+    top[top == -np.inf] = 0.0  # a fully masked row: every score is -inf
     weights = scores - top  # subtract the max: exp never overflows
     np.exp(weights, out=weights)  # in place: each new array of this size costs page faults
     total = weights.sum(axis=axis, keepdims=True)
     # a fully masked row is all zeros already (exp(-inf) = 0) and stays so; a row with a
-    # NaN score becomes all NaN, as in torch's softmax
+    # NaN or +inf score has a NaN total and becomes all NaN, as in torch's softmax
     return np.divide(weights, total, out=weights, where=total != 0)
 
 

@@ -256,8 +256,8 @@ def bench_kernels():
 
     The budget is judged with every thread, as a learner runs them. With one thread the
     numpy kernels come closer: torch spreads a batch over the cores where numpy's
-    batched matmul calls BLAS matrix by matrix, too small to split (attention: 1.9
-    against 1.0 on two cores).
+    batched matmul calls BLAS matrix by matrix, too small to split (attention: 1.7-1.8
+    on two cores against 0.9 on one).
     """
     one = one_thread_medians()
     rows, ok = [], True

@@ -641,15 +641,15 @@ def test_masked_softmax_is_softmax_and_gives_zero_for_a_fully_masked_row():
     assert np.all(weights[1, 2, :2] == 0)
 
 
-def test_masked_softmax_turns_a_row_with_a_nan_score_into_nan_as_torch_does():
+def test_masked_softmax_turns_a_row_with_a_nan_or_inf_score_into_nan_as_torch_does():
     from nnlib.attention import masked_softmax
 
-    scores = np.array([[1.0, np.nan, 2.0], [1.0, -np.inf, 2.0]])
+    scores = np.array([[1.0, np.nan, 2.0], [np.inf, 1.0, 0.0], [1.0, -np.inf, 2.0]])
     with np.errstate(invalid="ignore"):
         weights = masked_softmax(scores)
     expected = torch.softmax(torch.tensor(scores), dim=-1).numpy()
-    assert np.all(np.isnan(weights[0])) and np.all(np.isnan(expected[0]))  # never unnormalised
-    np.testing.assert_allclose(weights[1], expected[1], rtol=1e-12)
+    assert np.all(np.isnan(weights[:2])) and np.all(np.isnan(expected[:2]))  # never unnormalised
+    np.testing.assert_allclose(weights[2], expected[2], rtol=1e-12)
 
 
 def test_attention_scores_are_what_the_forward_pass_softmaxes():

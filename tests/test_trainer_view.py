@@ -346,5 +346,7 @@ def test_a_run_that_stopped_early_ends_the_final_chart_at_its_last_step(in_kerne
     monitor.finish()
     assert monitor._ax.get_xlim() == (0, 22.5)
     lone = next(line for line in monitor._ax.get_lines() if line.get_label() == "final test loss")
-    assert lone.get_markersize() > 3 and lone.get_zorder() > 2
+    assert lone.get_markersize() > 3 and lone.get_zorder() > 2 and not lone.get_clip_on()
+    train = next(line for line in monitor._ax.get_lines() if line.get_label() == "train loss")
+    assert train.get_markersize() == 3  # 22 points: an ordinary curve
     assert all(float(t).is_integer() for t in monitor._ax.get_xticks())  # epochs: whole ticks

@@ -4,15 +4,18 @@ Every interactive view in the course is a ``LiveView``: a matplotlib figure
 (from ``nnlib.display.plotting.new_figure``), a plain ``update(**values)`` function that
 changes the figure's artists (never rebuilds them), and a dict of ipywidgets
 controls. Moving a control calls ``update`` with the current values and shows
-the redrawn figure as a PNG. Keeping ``update`` a plain function lets the
-benchmark time every view headless (``LiveView.render``) and lets tests sweep
-controls to their extremes.
+the redrawn figure as a PNG (or a JPEG, see ``image_format``). Keeping ``update``
+a plain function lets the benchmark time every view headless (``LiveView.render``)
+and lets tests sweep controls to their extremes.
 
 Speed: drawing text (tick labels, legends) costs most of a redraw, so a view
 may name its ``dynamic`` artists, the ones ``update`` changes. The rest of the
 figure is then drawn once and cached, and each redraw only restores that
 background and draws the dynamic artists ("blitting", as in matplotlib's
-animations): typically 10-30 ms instead of 100-200 ms. Controls listed in
+animations): typically 10-30 ms instead of 100-200 ms. The dynamic artists are
+drawn over the cached rest, in zorder, so a curve that crosses a legend covers it
+unless the legend is in the list too (redrawing a legend costs about 10 ms, so
+only views whose curves do cross theirs list it). Controls listed in
 ``static_controls`` change the cached part too (a colour bar's range, say),
 so moving one of them redraws the whole figure.
 
@@ -116,8 +119,8 @@ class LiveView:
             ``update`` (a preset menu, say).
         static_key: ``static_key() -> hashable``, called after ``update``; a
             change forces a full redraw (a loss axis that grew, say).
-        image_format: ``"png"``, or ``"jpeg"`` for large animated views (encodes
-            about six times faster).
+        image_format: ``"png"``, or ``"jpeg"`` for large views, animated or with
+            a busy figure (encodes about six times faster).
         control_box: an ipywidgets container that holds the controls (and extra
             widgets) arranged by the caller, a grid say; by default they wrap in
             one row.
@@ -152,7 +155,8 @@ class LiveView:
         return {name: control.value for name, control in self.controls.items()}
 
     def render(self, **overrides):
-        """Run ``update`` with the controls' values (and any overrides); return PNG bytes.
+        """Run ``update`` with the controls' values (and any overrides); return the image's
+        bytes (PNG, or JPEG for ``image_format="jpeg"``).
 
         Times the whole update-and-draw in ``self.last_seconds``; this is what
         the latency budget (100 ms for a live view) is measured on.
@@ -501,14 +505,21 @@ class TrainingMonitor:
         ax.clear()
         runs = list(dict.fromkeys(self._run_of.get(n, n) for n in self.history))
         per_run = {}  # a run's first metric is drawn solid, its next ones dashed, dotted
+        longest = max(map(len, self.history.values()), default=0)
         for name, values in self.history.items():
             run = self._run_of.get(name, name)
             nth = per_run[run] = per_run.get(run, -1) + 1
-            few = len(values) <= 3  # a lone validation point: large, over the other curves
-            ax.plot(self.positions[name], values, color=COLORS[runs.index(run) % len(COLORS)],
+            # a few points beside long curves (a final validation loss): large, over the
+            # curves, one marker shape per run so that two runs' points stay told apart;
+            # markers are not clipped, so that the points on the axis's last step show whole
+            few = len(values) <= 3 and 10 * len(values) <= longest
+            index = runs.index(run)
+            ax.plot(self.positions[name], values, color=COLORS[index % len(COLORS)],
                     ls=("-", "--", ":")[nth % 3], lw=2, label=name,
-                    marker="o" if len(values) < 30 else None, ms=7 if few else 3,
-                    zorder=3 if few else 2, markeredgecolor="white" if few else None)
+                    marker=("o", "s", "D", "^")[index % 4] if few else
+                    "o" if len(values) < 30 else None,
+                    ms=7 if few else 3, zorder=3 if few else 2,
+                    markeredgecolor="white" if few else None, clip_on=len(values) >= 30)
         # while training the axis spans the whole budget; a run that stopped early ends
         # the final chart at its last step, so that its curves are not squeezed to the left
         finished = self._finished_at == len(self.steps) and self.steps
