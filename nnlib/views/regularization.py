@@ -39,8 +39,9 @@ def penalty_explorer():
     new strength cost the learner a 290 ms pause: the slowest first touch of the course.)
     What each panel shows is cached too, so that a press only draws, and the image is
     a JPEG (3 ms to encode against PNG's 13 ms). In JupyterLab on two cores, the kernel
-    shares the machine with the browser and the server, and a press's work there took
-    40-60 ms for a 33 ms headless render: 90 ms on screen. Now 25-38 ms, 55-67 on screen.
+    shares the machine with the browser and the server: a press's work there took
+    40-60 ms for a 20 ms headless render (85-90 ms on screen). Now 25-38 ms for 17 ms
+    headless (55-80 ms on screen).
     """
     import ipywidgets as W
 
