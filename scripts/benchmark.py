@@ -30,6 +30,7 @@ import sys
 from pathlib import Path
 
 from notebook_runner import execute_notebook
+from tables import print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_SECONDS = 30.0
@@ -37,12 +38,6 @@ MAX_MEMORY_MB = 1024.0
 MAX_VIEW_MS = 100.0
 MIN_UPDATES_PER_SECOND = 10.0
 MAX_KERNEL_RATIO = {"conv2d": 2.0, "maxpool2d": 2.0, "lstm": 1.5, "attention": 2}
-
-
-def print_table(header, rows):
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)))
 
 
 def bench_views(repeats=3):

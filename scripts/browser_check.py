@@ -64,6 +64,7 @@ from pathlib import Path
 from queue import Empty, Queue
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from tables import print_table
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "browser"
@@ -449,11 +450,8 @@ LATENCY_HEADER = ("notebook", "view", f"first touch ms (<= {FIRST_TOUCH_MS:.0f})
 def print_latencies(latencies):
     """What a learner feels, per view: key press (or menu choice) to new image, and play rate;
     also written to ``LATENCIES`` for ``make bench``."""
-    rows = latency_rows(latencies)
-    widths = [max(len(r[k]) for r in [LATENCY_HEADER, *rows]) for k in range(len(LATENCY_HEADER))]
     print()
-    for row in [LATENCY_HEADER, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+    print_table(LATENCY_HEADER, latency_rows(latencies))
     print()
     LATENCIES.write_text(json.dumps({"measured": time.strftime("%Y-%m-%d %H:%M"),
                                      "latencies": latencies}, indent=1))

@@ -512,14 +512,15 @@ class TrainingMonitor:
             # a few points beside long curves (a final validation loss): large, over the
             # curves, one marker shape per run so that two runs' points stay told apart;
             # markers are not clipped, so that the points on the axis's last step show whole
-            few = len(values) <= 3 and 10 * len(values) <= longest
             index = runs.index(run)
+            if len(values) <= 3 and 10 * len(values) <= longest:
+                points = {"marker": ("o", "s", "D", "^")[index % 4], "ms": 7, "zorder": 3,
+                          "markeredgecolor": "white"}
+            else:
+                points = {"marker": "o" if len(values) < 30 else None, "ms": 3, "zorder": 2}
             ax.plot(self.positions[name], values, color=COLORS[index % len(COLORS)],
                     ls=("-", "--", ":")[nth % 3], lw=2, label=name,
-                    marker=("o", "s", "D", "^")[index % 4] if few else
-                    "o" if len(values) < 30 else None,
-                    ms=7 if few else 3, zorder=3 if few else 2,
-                    markeredgecolor="white" if few else None, clip_on=len(values) >= 30)
+                    clip_on=len(values) >= 30, **points)
         # while training the axis spans the whole budget; a run that stopped early ends
         # the final chart at its last step, so that its curves are not squeezed to the left
         finished = self._finished_at == len(self.steps) and self.steps

@@ -33,15 +33,13 @@ def penalty_explorer():
     Controls: the penalty strength, and the histogram's x-axis (log10 |w|, which
     shows how close to zero the small weights are, or the signed weights).
     Left: the distribution of all weights for each penalty. Middle and right: each
-    network's decision map on the same 40 training points. The models for every
-    strength are trained here, once per process (about 0.3 s a strength, 1.7 s in all),
-    and cached: moving the slider only draws. (Trained on the first visit instead, each
-    new strength cost the learner a 290 ms pause: the slowest first touch of the course.)
-    What each panel shows is cached too, so that a press only draws, and the image is
-    a JPEG (3 ms to encode against PNG's 13 ms). In JupyterLab on two cores, the kernel
-    shares the machine with the browser and the server: a press's work there took
-    40-60 ms for a 20 ms headless render (85-90 ms on screen). Now 25-38 ms for 17 ms
-    headless (55-80 ms on screen).
+    network's decision map on the same 40 training points.
+
+    Speed: the models for every strength are trained here, once per process (about
+    0.3 s a strength, 1.7 s in all; trained on the first visit instead, a new strength
+    cost a 290 ms pause), and what each panel shows is cached per setting, so a press
+    only draws: 17 ms headless, 55-80 ms on screen in JupyterLab on two cores. JPEG,
+    because it encodes in 3 ms against PNG's 13 ms.
     """
     import ipywidgets as W
 
